@@ -1,0 +1,137 @@
+package change
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// git runs one git command in dir and returns its stdout. Errors carry
+// git's own stderr, which names the ref or object that is wrong.
+func git(ctx context.Context, dir string, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, "git", args...)
+	cmd.Dir = dir
+	cmd.Env = gitEnv()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if msg == "" {
+			msg = err.Error()
+		}
+		return nil, fmt.Errorf("git %s: %s", args[0], msg)
+	}
+	return stdout.Bytes(), nil
+}
+
+// gitEnv keeps git's output stable and non-interactive whatever the
+// user's locale and configuration.
+func gitEnv() []string {
+	return append(os.Environ(), "LC_ALL=C", "GIT_TERMINAL_PROMPT=0", "GIT_OPTIONAL_LOCKS=0")
+}
+
+// catFile is one long-lived `git cat-file --batch`: a diff of thousands of
+// files costs one process, not one per blob.
+type catFile struct {
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	stdout *bufio.Reader
+	stderr bytes.Buffer
+}
+
+func startCatFile(dir string) (*catFile, error) {
+	c := &catFile{}
+	c.cmd = exec.Command("git", "cat-file", "--batch")
+	c.cmd.Dir = dir
+	c.cmd.Env = gitEnv()
+	c.cmd.Stderr = &c.stderr
+	var err error
+	if c.stdin, err = c.cmd.StdinPipe(); err != nil {
+		return nil, err
+	}
+	out, err := c.cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	c.stdout = bufio.NewReaderSize(out, 64<<10)
+	if err := c.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start git cat-file: %w", err)
+	}
+	return c, nil
+}
+
+// errMissing is returned for an object name git does not have.
+var errMissing = errors.New("object missing")
+
+// object is what cat-file says about one object. data is nil when the
+// object is larger than the cap it was read with.
+type object struct {
+	typ  string
+	size int64
+	data []byte
+}
+
+// read fetches one object by name ("<oid>" or "<commit>:<path>"). Objects
+// over max bytes are drained, not kept.
+func (c *catFile) read(name string, max int64) (object, error) {
+	if strings.ContainsAny(name, "\n\x00") {
+		return object{}, fmt.Errorf("object name %q: %w", name, errMissing)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, err := io.WriteString(c.stdin, name+"\n"); err != nil {
+		return object{}, c.fail(err)
+	}
+	header, err := c.stdout.ReadString('\n')
+	if err != nil {
+		return object{}, c.fail(err)
+	}
+	header = strings.TrimSuffix(header, "\n")
+	if strings.HasSuffix(header, " missing") || strings.HasSuffix(header, " ambiguous") {
+		return object{}, fmt.Errorf("%s: %w", name, errMissing)
+	}
+	f := strings.Fields(header)
+	if len(f) != 3 {
+		return object{}, fmt.Errorf("git cat-file: unexpected header %q", header)
+	}
+	size, err := strconv.ParseInt(f[2], 10, 64)
+	if err != nil {
+		return object{}, fmt.Errorf("git cat-file: unexpected header %q", header)
+	}
+	obj := object{typ: f[1], size: size}
+	if size > max {
+		if _, err := io.CopyN(io.Discard, c.stdout, size+1); err != nil {
+			return object{}, c.fail(err)
+		}
+		return obj, nil
+	}
+	obj.data = make([]byte, size+1) // content plus the trailing newline
+	if _, err := io.ReadFull(c.stdout, obj.data); err != nil {
+		return object{}, c.fail(err)
+	}
+	obj.data = obj.data[:size]
+	return obj, nil
+}
+
+func (c *catFile) fail(err error) error {
+	if msg := strings.TrimSpace(c.stderr.String()); msg != "" {
+		return fmt.Errorf("git cat-file: %s", msg)
+	}
+	return fmt.Errorf("git cat-file: %w", err)
+}
+
+func (c *catFile) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stdin.Close()
+	return c.cmd.Wait()
+}

@@ -1,0 +1,251 @@
+// Package check holds breakwater's checks: pure functions from the facts
+// of both sides of a change to findings. None of them reads files, runs
+// git or talks to a database.
+package check
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/breakwater-ci/breakwater/internal/facts"
+	"github.com/breakwater-ci/breakwater/internal/finding"
+	"github.com/breakwater-ci/breakwater/internal/imageref"
+)
+
+// imageCheck looks at one matched pair of image uses.
+type imageCheck func(p facts.Pair) []finding.Finding
+
+var imageChecks = []imageCheck{libcSwap, collationChange, floatingOSTag, postgresMajor, imageUnknown}
+
+// Images runs every image check over the matched pairs.
+func Images(pairs []facts.Pair) []finding.Finding {
+	var out []finding.Finding
+	for _, p := range pairs {
+		if p.Head == nil {
+			continue // a removed use runs nothing at head
+		}
+		for _, c := range imageChecks {
+			out = append(out, c(p)...)
+		}
+	}
+	return out
+}
+
+// comparable reports whether both sides are resolved and differ.
+func comparable(p facts.Pair) bool {
+	return p.Base != nil && p.Base.Image != "" && p.Head.Image != "" && p.Base.Image != p.Head.Image
+}
+
+func newFinding(r *finding.Rule, u *facts.ImageUse, msg string) finding.Finding {
+	return finding.New(r, u.File, u.Line, u.Key, msg)
+}
+
+func libcSwap(p facts.Pair) []finding.Finding {
+	if !comparable(p) {
+		return nil
+	}
+	from, to := p.Base.Identity.Libc.Family, p.Head.Identity.Libc.Family
+	if from == "" || to == "" || from == to {
+		return nil
+	}
+	db := p.Base.IsDatabase() || p.Head.IsDatabase()
+	what := "Binaries and native extensions built for one C library do not run on the other"
+	if db {
+		what = "Text indexes built under one C library's collation are out of order under the other: queries miss rows and unique indexes admit duplicates"
+	}
+	f := newFinding(LibcSwap, p.Head, fmt.Sprintf("%s moves from %s to %s (%s → %s). %s.",
+		p.Head.Label, from, to, p.Base.Image, p.Head.Image, what))
+	f.Evidence = transition(p)
+	if db {
+		f.Remediation = "Keep the database image on " + from + ": pin a tag of the same OS family as before (for example " +
+			suggestTag(p.Base.Identity) + ").\n" +
+			"If the move is intended, do not start the new image on the old data directory as it is: dump and restore into the new image, " +
+			"or REINDEX every index on text, varchar, char and citext columns with a non-C collation before serving traffic, " +
+			"and confirm with amcheck (bt_index_check(index, true)) on a copy."
+	} else {
+		f.Severity = finding.Warning
+		f.Remediation = "Rebuild everything that links against the C library for " + to + ", or keep the stage on " + from + "."
+	}
+	return []finding.Finding{f}
+}
+
+func collationChange(p facts.Pair) []finding.Finding {
+	if !comparable(p) || !(p.Base.IsDatabase() || p.Head.IsDatabase()) {
+		return nil
+	}
+	changes := imageref.CollationChanges(p.Base.Identity, p.Head.Identity)
+	if len(changes) == 0 {
+		return nil
+	}
+	sev := finding.Warning
+	var parts []string
+	for _, c := range changes {
+		desc := fmt.Sprintf("%s %s → %s", c.Kind, c.From, c.To)
+		switch c.Kind {
+		case "libc-family":
+			sev = finding.Error
+			desc = fmt.Sprintf("C library %s → %s", c.From, c.To)
+		case "glibc":
+			desc = fmt.Sprintf("glibc %s → %s", c.From, c.To)
+		case "icu":
+			desc = fmt.Sprintf("ICU %s → %s", c.From, c.To)
+		}
+		if c.Boundary != "" {
+			sev = finding.Error
+			desc += " (crosses the " + c.Boundary + " collation change)"
+		}
+		parts = append(parts, desc)
+	}
+	effect := "Postgres will report a collation version mismatch, and indexes on text may sort differently than the data in them."
+	if sev == finding.Error {
+		effect = "The sort order of text changes under the existing data: B-tree indexes on text become silently corrupt."
+	}
+	f := newFinding(CollationChange, p.Head, fmt.Sprintf("%s changes collation: %s. %s",
+		p.Head.Label, strings.Join(parts, "; "), effect))
+	f.Severity = sev
+	f.Evidence = transition(p)
+	f.Remediation = reindexPlan
+	return []finding.Finding{f}
+}
+
+// reindexPlan is the work a collation change needs before the new image
+// serves traffic.
+const reindexPlan = `Before the new image serves traffic, rebuild every index that depends on a libc or ICU collation:
+1. List them:
+   SELECT DISTINCT i.indexrelid::regclass AS index, i.indrelid::regclass AS table
+   FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+   JOIN LATERAL unnest(i.indcollation) AS coll(oid) ON true
+   JOIN pg_collation co ON co.oid = coll.oid
+   WHERE co.collname NOT IN ('C', 'POSIX') AND c.relkind = 'i';
+2. REINDEX INDEX CONCURRENTLY each one (or REINDEX DATABASE in a maintenance window); unique indexes may fail on duplicates the old order let in: fix those rows first.
+3. Check with amcheck: CREATE EXTENSION amcheck; SELECT bt_index_check(index, true) for each index.
+4. Record the new version: ALTER DATABASE name REFRESH COLLATION VERSION (Postgres 15+) and ALTER COLLATION name REFRESH VERSION.`
+
+func floatingOSTag(p facts.Pair) []finding.Finding {
+	h := p.Head
+	if !p.Changed() || h.Image == "" || !h.IsDatabase() || !h.Identity.Floating {
+		return nil
+	}
+	msg := fmt.Sprintf("%s uses %s, whose tag does not pin the OS release: the OS, glibc and collation under the data can change with no diff in this repository.", h.Label, h.Image)
+	if h.Identity.Note != "" {
+		msg += " " + h.Identity.Note + "."
+	}
+	f := newFinding(FloatingOSTag, h, msg)
+	f.Evidence = h.Image + " (" + describe(h.Identity) + ")"
+	f.Remediation = "Pin the OS release in the tag, for example " + suggestTag(h.Identity) + ", and pin a digest for full reproducibility."
+	return []finding.Finding{f}
+}
+
+func postgresMajor(p facts.Pair) []finding.Finding {
+	if !comparable(p) {
+		return nil
+	}
+	from, to := p.Base.Identity, p.Head.Identity
+	if from.PostgresMajor == 0 || to.PostgresMajor == 0 || from.PostgresMajor == to.PostgresMajor {
+		return nil
+	}
+	fromV, toV := imageref.MajorString(from.PostgresMajor), imageref.MajorString(to.PostgresMajor)
+	evidence := fmt.Sprintf("%s (Postgres %s) → %s (Postgres %s): a Postgres %s server cannot open a data directory initialised by Postgres %s.",
+		p.Base.Image, fromV, p.Head.Image, toV, toV, fromV)
+	if to.PostgresMajor > from.PostgresMajor {
+		f := newFinding(MajorUpgrade, p.Head, fmt.Sprintf("%s upgrades Postgres from %s to %s.", p.Head.Label, fromV, toV))
+		f.Evidence = evidence
+		f.Remediation = fmt.Sprintf(`Plan the upgrade instead of swapping the image:
+1. Upgrade the data: pg_upgrade (--link or --clone for speed, run --check first) from the %[1]s to the %[2]s binaries, or pg_dump/pg_restore into a fresh %[2]s cluster.
+2. Check extensions: every extension must exist for %[2]s; run ALTER EXTENSION ... UPDATE afterwards.
+3. Run ANALYZE (vacuumdb --all --analyze-in-stages): statistics are not carried over.
+4. Roll back by keeping the %[1]s data directory (or a base backup) untouched until the new cluster is verified; there is no way back from %[2]s data to %[1]s.
+5. Move dev, CI and deploy to %[2]s in the same release so no environment runs another major.`, fromV, toV)
+		return []finding.Finding{f}
+	}
+	f := newFinding(Downgrade, p.Head, fmt.Sprintf("%s downgrades Postgres from %s to %s. Postgres has no downgrade path.", p.Head.Label, fromV, toV))
+	f.Evidence = evidence
+	f.Remediation = fmt.Sprintf("Keep Postgres %[1]s. If %[2]s is really needed, restore a %[2]s backup taken before the upgrade, or pg_dump with the %[1]s server and restore into a fresh %[2]s cluster, and expect to fix objects %[2]s does not support.", fromV, toV)
+	return []finding.Finding{f}
+}
+
+func imageUnknown(p facts.Pair) []finding.Finding {
+	h := p.Head
+	if !p.Changed() {
+		return nil
+	}
+	var msg string
+	switch {
+	case len(h.Unresolved) > 0:
+		msg = fmt.Sprintf("%s: cannot resolve FROM %s: %s has no value. Set it under build-args in .breakwater.yml so the image can be checked.",
+			h.Label, h.Raw, strings.Join(h.Unresolved, ", "))
+	case h.RefError != "":
+		msg = fmt.Sprintf("%s: %s", h.Label, h.RefError)
+	case h.IsDatabase() && !h.Identity.Known:
+		msg = fmt.Sprintf("Cannot tell the libc of %s (%s): the libc and collation checks did not run on it. Pin a known base, or declare it in .breakwater.yml.",
+			h.Image, h.Label)
+	default:
+		return nil
+	}
+	f := newFinding(ImageUnknown, h, msg)
+	f.Evidence = h.Raw
+	return []finding.Finding{f}
+}
+
+// transition is the evidence line "a (facts) → b (facts)".
+func transition(p facts.Pair) string {
+	return fmt.Sprintf("%s (%s) → %s (%s)", p.Base.Image, describe(p.Base.Identity), p.Head.Image, describe(p.Head.Identity))
+}
+
+// describe says what is known of an image: "Debian stretch, glibc 2.24".
+func describe(id imageref.Identity) string {
+	var parts []string
+	if id.OS != "" {
+		parts = append(parts, strings.TrimSpace(osName(id.OS)+" "+id.Release))
+	}
+	switch id.Libc.Family {
+	case "glibc":
+		parts = append(parts, strings.TrimSpace("glibc "+id.Libc.Version))
+	case "musl":
+		parts = append(parts, "musl")
+	}
+	if id.ICU != "" {
+		parts = append(parts, "ICU "+id.ICU)
+	}
+	if id.PostgresMajor != 0 {
+		parts = append(parts, "Postgres "+imageref.MajorString(id.PostgresMajor))
+	}
+	if len(parts) == 0 {
+		return "unknown OS and libc"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func osName(os string) string {
+	switch os {
+	case "debian":
+		return "Debian"
+	case "ubuntu":
+		return "Ubuntu"
+	case "alpine":
+		return "Alpine"
+	case "rhel":
+		return "RHEL"
+	case "amazonlinux":
+		return "Amazon Linux"
+	}
+	return os
+}
+
+// suggestTag proposes a pinned tag for an image of the same family.
+func suggestTag(id imageref.Identity) string {
+	if id.Ref.Path == "" {
+		return "a tag that names the OS release"
+	}
+	major := ""
+	if id.PostgresMajor != 0 {
+		major = imageref.MajorString(id.PostgresMajor) + "-"
+	}
+	switch {
+	case id.OS == "alpine" && id.Release != "" && !id.Floating:
+		return id.Ref.Path + ":" + major + "alpine" + id.Release
+	case id.OS == "debian" && id.Release != "":
+		return id.Ref.Path + ":" + major + id.Release
+	}
+	return id.Ref.Path + ":" + major + "<os-release>"
+}

@@ -1,0 +1,267 @@
+// Package cli is breakwater's command line: flags in, exit code out. It
+// holds no checking logic of its own.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/breakwater-ci/breakwater/docs"
+	_ "github.com/breakwater-ci/breakwater/internal/check" // registers the rules
+	"github.com/breakwater-ci/breakwater/internal/finding"
+	"github.com/breakwater-ci/breakwater/internal/pipeline"
+	"github.com/breakwater-ci/breakwater/internal/report"
+)
+
+// Exit codes.
+const (
+	ExitClean    = 0 // nothing at or above --fail-on
+	ExitFindings = 1 // findings at or above --fail-on
+	ExitFailed   = 2 // breakwater itself failed
+)
+
+// Version is set at build time with -ldflags "-X …/internal/cli.Version=v1.2.3".
+var Version = ""
+
+const usage = `breakwater stops pull requests that would break an upgrade.
+
+Usage:
+  breakwater check [flags]     compare two commits and report findings
+  breakwater rules             list every rule
+  breakwater explain RULE      print a rule's documentation
+  breakwater version           print the version
+
+Run 'breakwater COMMAND --help' for a command's flags.
+
+Exit codes: 0 clean, 1 findings at or above --fail-on, 2 breakwater failed.
+`
+
+// Main runs the command line and returns the exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return ExitFailed
+	}
+	switch args[0] {
+	case "check":
+		return runCheck(ctx, args[1:], stdout, stderr)
+	case "rules":
+		return runRules(args[1:], stdout, stderr)
+	case "explain":
+		return runExplain(args[1:], stdout, stderr)
+	case "version":
+		return runVersion(args[1:], stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return ExitClean
+	}
+	fmt.Fprintf(stderr, "breakwater: unknown command %q\n\n%s", args[0], usage)
+	return ExitFailed
+}
+
+func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: breakwater %s\n\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags returns done=true with the exit code when flags were wrong
+// or help was asked for.
+func parseFlags(fs *flag.FlagSet, args []string) (done bool, code int) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return true, ExitClean
+		}
+		return true, ExitFailed
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "breakwater %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		fs.Usage()
+		return true, ExitFailed
+	}
+	return false, 0
+}
+
+const checkSynopsis = `check [flags]
+
+Compares the base commit with the head commit of a change and reports what
+would break an upgrade: base images that swap libc or change collation,
+floating OS tags on database images, Postgres major upgrades and downgrades.
+Facts come from git objects only, never from the work tree, unless --head
+WORKTREE is given.`
+
+func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("check", checkSynopsis, stderr)
+	repo := fs.String("repo", ".", "`DIR` of the git repository to check")
+	base := fs.String("base", "", "base `REF` (default: the merge base of head with origin/HEAD, main or master)")
+	head := fs.String("head", "HEAD", "head `REF`, or WORKTREE for the files on disk")
+	configFile := fs.String("config", "", "config `FILE` (default: .breakwater.yml on the head side)")
+	format := fs.String("format", "text", "output `FORMAT`: text, json, markdown or sarif")
+	failOn := fs.String("fail-on", "", "lowest `SEVERITY` that exits 1: error, warning, notice or none (default: the config's fail-on, else error)")
+	output := fs.String("output", "", "write the report to `FILE` instead of standard output")
+	quiet := fs.Bool("quiet", false, "no progress lines on standard error")
+	if done, code := parseFlags(fs, args); done {
+		return code
+	}
+	renderer, err := rendererFor(*format, *output == "" && isTerminal(stdout))
+	if err != nil {
+		fmt.Fprintf(stderr, "breakwater check: %v\n", err)
+		return ExitFailed
+	}
+	if *failOn != "" {
+		if _, err := parseFailOn(*failOn); err != nil {
+			fmt.Fprintf(stderr, "breakwater check: --fail-on: %v\n", err)
+			return ExitFailed
+		}
+	}
+
+	opt := pipeline.Options{Repo: *repo, Base: *base, Head: *head, ConfigFile: *configFile}
+	if !*quiet {
+		opt.Progress = stderr
+	}
+	res, err := pipeline.Run(ctx, opt)
+	if err != nil {
+		fmt.Fprintf(stderr, "breakwater check: %v\n", err)
+		return ExitFailed
+	}
+	level := *failOn
+	if level == "" {
+		level = res.Config.FailOn
+	}
+	gate, err := parseFailOn(level)
+	if err != nil {
+		fmt.Fprintf(stderr, "breakwater check: fail-on: %v\n", err)
+		return ExitFailed
+	}
+
+	out := stdout
+	if *output != "" {
+		f, err := os.Create(*output)
+		if err != nil {
+			fmt.Fprintf(stderr, "breakwater check: %v\n", err)
+			return ExitFailed
+		}
+		defer f.Close()
+		out = f
+	}
+	if err := renderer.Render(out, res.Report); err != nil {
+		fmt.Fprintf(stderr, "breakwater check: write report: %v\n", err)
+		return ExitFailed
+	}
+	if f, ok := out.(*os.File); ok && out != stdout {
+		if err := f.Close(); err != nil {
+			fmt.Fprintf(stderr, "breakwater check: write report: %v\n", err)
+			return ExitFailed
+		}
+		s := res.Report.Summary
+		fmt.Fprintf(stderr, "breakwater: %d errors, %d warnings, %d notices; report written to %s\n", s.Errors, s.Warnings, s.Notices, *output)
+	}
+	if res.Report.Failed(gate) {
+		return ExitFindings
+	}
+	return ExitClean
+}
+
+// parseFailOn reads a fail level; "" means error, "none" never fails.
+func parseFailOn(s string) (finding.Severity, error) {
+	switch s {
+	case "":
+		return finding.Error, nil
+	case "none":
+		return 0, nil
+	}
+	return finding.ParseSeverity(s)
+}
+
+func rendererFor(format string, color bool) (report.Renderer, error) {
+	switch format {
+	case "text":
+		return &report.Text{Color: color && os.Getenv("NO_COLOR") == ""}, nil
+	case "json":
+		return &report.JSON{}, nil
+	case "markdown", "md":
+		return &report.Markdown{}, nil
+	case "sarif":
+		return &report.SARIF{ToolVersion: version()}, nil
+	}
+	return nil, fmt.Errorf("unknown --format %q (want text, json, markdown or sarif)", format)
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func runRules(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("rules", "rules\n\nLists every rule with its default severity and title.", stderr)
+	if done, code := parseFlags(fs, args); done {
+		return code
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RULE\tSEVERITY\tTITLE")
+	for _, r := range finding.Rules() {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.ID, r.Severity, r.Title)
+	}
+	tw.Flush()
+	fmt.Fprintln(stdout, "\nRun 'breakwater explain RULE' for a rule's documentation.")
+	return ExitClean
+}
+
+func runExplain(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("explain", "explain RULE\n\nPrints the documentation of a rule: what it catches, why, how to fix and how to suppress it.", stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitClean
+		}
+		return ExitFailed
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return ExitFailed
+	}
+	id := fs.Arg(0)
+	page, ok := docs.Rule(id)
+	if _, registered := finding.Lookup(id); !ok || !registered {
+		fmt.Fprintf(stderr, "breakwater explain: unknown rule %q; 'breakwater rules' lists them\n", id)
+		return ExitFailed
+	}
+	fmt.Fprint(stdout, page)
+	if !strings.HasSuffix(page, "\n") {
+		fmt.Fprintln(stdout)
+	}
+	return ExitClean
+}
+
+func runVersion(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("version", "version\n\nPrints breakwater's version.", stderr)
+	if done, code := parseFlags(fs, args); done {
+		return code
+	}
+	fmt.Fprintf(stdout, "breakwater %s\n", version())
+	return ExitClean
+}
+
+func version() string {
+	if Version != "" {
+		return Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}

@@ -1,0 +1,161 @@
+// Package config reads .breakwater.yml and inline suppression comments.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/breakwater-ci/breakwater/internal/finding"
+	"github.com/breakwater-ci/breakwater/internal/report"
+)
+
+// DefaultPath is where the config lives in a repository.
+const DefaultPath = ".breakwater.yml"
+
+// Config is .breakwater.yml.
+type Config struct {
+	// FailOn is the lowest severity that fails the run; the command-line
+	// flag wins over it.
+	FailOn string `yaml:"fail-on"`
+	// BuildArgs stand in for `docker build --build-arg`.
+	BuildArgs map[string]string `yaml:"build-args"`
+	Suppress  []Suppression     `yaml:"suppress"`
+}
+
+// Suppression silences one rule on the files matching Path.
+type Suppression struct {
+	Rule   string `yaml:"rule"`
+	Path   string `yaml:"path"`
+	Reason string `yaml:"reason"`
+	Line   int    `yaml:"-"` // where it is written, for errors
+}
+
+// Error is a problem in the config with the line it is on.
+type Error struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return e.File + ": " + e.Msg
+}
+
+// Parse reads a config. Unknown keys, unknown rule IDs and suppressions
+// without a reason are errors: a typo must not silently turn a check off.
+func Parse(file string, data []byte) (*Config, error) {
+	var cfg Config
+	if len(bytes.TrimSpace(data)) == 0 {
+		return &cfg, nil
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return nil, yamlError(file, err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, yamlError(file, err)
+	}
+	// Line numbers for suppressions come from the node tree.
+	if lines := suppressLines(&doc); len(lines) == len(cfg.Suppress) {
+		for i := range cfg.Suppress {
+			cfg.Suppress[i].Line = lines[i]
+		}
+	}
+	if cfg.FailOn != "" && cfg.FailOn != "none" {
+		if _, err := finding.ParseSeverity(cfg.FailOn); err != nil {
+			return nil, &Error{file, keyLine(&doc, "fail-on"), "fail-on: " + err.Error()}
+		}
+	}
+	for _, s := range cfg.Suppress {
+		if err := checkSuppression(s.Rule, s.Reason); err != nil {
+			return nil, &Error{file, s.Line, "suppress: " + err.Error()}
+		}
+		if s.Path != "" {
+			if _, err := path.Match(strings.ReplaceAll(s.Path, "**", "x"), ""); err != nil {
+				return nil, &Error{file, s.Line, fmt.Sprintf("suppress: bad path glob %q: %v", s.Path, err)}
+			}
+		}
+	}
+	return &cfg, nil
+}
+
+// Suppressions turns the config's entries into report suppressions.
+func (c *Config) Suppressions() []report.Suppression {
+	out := make([]report.Suppression, 0, len(c.Suppress))
+	for _, s := range c.Suppress {
+		out = append(out, report.Suppression{Rule: s.Rule, Path: s.Path, Reason: s.Reason})
+	}
+	return out
+}
+
+func checkSuppression(rule, reason string) error {
+	if rule == "" {
+		return errors.New("an entry has no rule")
+	}
+	if _, ok := finding.Lookup(rule); !ok {
+		return fmt.Errorf("unknown rule %q (see `breakwater rules`)", rule)
+	}
+	if strings.TrimSpace(reason) == "" {
+		return fmt.Errorf("suppression of %s has no reason", rule)
+	}
+	return nil
+}
+
+func suppressLines(doc *yaml.Node) []int {
+	root := doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+		root = root.Content[0]
+	}
+	if root.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value == "suppress" && root.Content[i+1].Kind == yaml.SequenceNode {
+			var lines []int
+			for _, item := range root.Content[i+1].Content {
+				lines = append(lines, item.Line)
+			}
+			return lines
+		}
+	}
+	return nil
+}
+
+func keyLine(doc *yaml.Node, key string) int {
+	root := doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+		root = root.Content[0]
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value == key {
+			return root.Content[i].Line
+		}
+	}
+	return 0
+}
+
+var yamlLine = regexp.MustCompile(`line (\d+): `)
+
+// yamlError turns yaml.v3's "yaml: line N: msg" into an Error with Line.
+func yamlError(file string, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = strings.TrimPrefix(msg, "unmarshal errors:\n  ")
+	if m := yamlLine.FindStringSubmatchIndex(msg); m != nil {
+		var line int
+		fmt.Sscanf(msg[m[2]:m[3]], "%d", &line)
+		return &Error{file, line, strings.TrimSpace(msg[:m[0]] + msg[m[1]:])}
+	}
+	return &Error{File: file, Msg: msg}
+}

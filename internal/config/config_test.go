@@ -1,0 +1,101 @@
+package config
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/breakwater-ci/breakwater/internal/finding"
+	"github.com/breakwater-ci/breakwater/internal/report"
+)
+
+var testRule = &finding.Rule{ID: "test/rule", Title: "t", Severity: finding.Warning, Summary: "s", Incident: "i"}
+
+func init() { finding.Register(testRule) }
+
+func TestParse(t *testing.T) {
+	cfg, err := Parse(".breakwater.yml", []byte(`
+fail-on: warning
+build-args:
+  PG_MAJOR: "16"
+suppress:
+  - rule: test/rule
+    path: "deploy/**"
+    reason: staging only
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Config{
+		FailOn:    "warning",
+		BuildArgs: map[string]string{"PG_MAJOR": "16"},
+		Suppress:  []Suppression{{Rule: "test/rule", Path: "deploy/**", Reason: "staging only", Line: 6}},
+	}
+	if !reflect.DeepEqual(cfg, want) {
+		t.Errorf("got %+v\nwant %+v", cfg, want)
+	}
+	if got := cfg.Suppressions(); len(got) != 1 || got[0].Reason != "staging only" {
+		t.Errorf("Suppressions() = %+v", got)
+	}
+}
+
+func TestParseEmpty(t *testing.T) {
+	for _, src := range []string{"", "\n", "# only a comment\n"} {
+		if _, err := Parse("c.yml", []byte(src)); err != nil {
+			t.Errorf("Parse(%q) = %v", src, err)
+		}
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name, src string
+		line      int
+		contains  string
+	}{
+		{"unknown rule", "suppress:\n  - rule: image/nope\n    reason: x\n", 2, `unknown rule "image/nope"`},
+		{"no reason", "suppress:\n  - rule: test/rule\n  - rule: test/rule\n    path: x\n", 2, "no reason"},
+		{"second entry", "suppress:\n  - rule: test/rule\n    reason: ok\n  - rule: bad\n    reason: ok\n", 4, `unknown rule "bad"`},
+		{"unknown key", "build-args: {}\nsupress: []\n", 2, "supress"},
+		{"bad severity", "\nfail-on: fatal\n", 2, "unknown severity"},
+		{"syntax", "suppress:\n  - rule: [\n", 2, ""},
+		{"wrong type", "build-args: [a, b]\n", 1, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse(".breakwater.yml", []byte(tt.src))
+			ce, ok := err.(*Error)
+			if !ok {
+				t.Fatalf("err = %v (%T), want *Error", err, err)
+			}
+			if ce.File != ".breakwater.yml" || ce.Line != tt.line || !strings.Contains(ce.Msg, tt.contains) {
+				t.Errorf("err = %q (line %d), want line %d containing %q", ce, ce.Line, tt.line, tt.contains)
+			}
+		})
+	}
+}
+
+func TestInline(t *testing.T) {
+	src := `# breakwater:ignore test/rule pinned by the platform team
+
+FROM postgres:17
+FROM golang:1.22 # breakwater:ignore test/rule builder only
+# breakwater:ignore test/rule
+FROM x
+# breakwater:ignore image/unknown-rule because
+FROM y
+RUN echo breakwater:ignore test/rule not a comment
+`
+	sups, errs := Inline("db/Dockerfile", []byte(src))
+	want := []report.Suppression{
+		{Rule: "test/rule", Path: "db/Dockerfile", Line: 3, Reason: "pinned by the platform team"},
+		{Rule: "test/rule", Path: "db/Dockerfile", Line: 4, Reason: "builder only"},
+	}
+	if !reflect.DeepEqual(sups, want) {
+		t.Errorf("suppressions:\n got %+v\nwant %+v", sups, want)
+	}
+	if len(errs) != 2 || errs[0].Line != 5 || !strings.Contains(errs[0].Msg, "no reason") ||
+		errs[1].Line != 7 || !strings.Contains(errs[1].Msg, "unknown rule") {
+		t.Errorf("errors = %+v", errs)
+	}
+}

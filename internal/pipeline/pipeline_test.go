@@ -1,0 +1,104 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/breakwater-ci/breakwater/internal/change"
+	"github.com/breakwater-ci/breakwater/internal/finding"
+	"github.com/breakwater-ci/breakwater/internal/testgit"
+)
+
+func rules(fs []finding.Finding) string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, fmt.Sprintf("%s:%d %s", f.File, f.Line, f.Rule))
+	}
+	return strings.Join(out, "\n")
+}
+
+// Links out of the repository are skipped with a notice and never read;
+// the link inside the repository is checked like any file.
+func TestSymlinksAreNotFollowedOut(t *testing.T) {
+	g := testgit.New(t)
+	base := g.Commit("base")
+	g.Write("real/Dockerfile", "FROM postgres:16-bookworm\n")
+	g.Symlink("../real/Dockerfile", "inside/Dockerfile")
+	g.Symlink("/etc/passwd", "etc/Dockerfile")
+	g.Symlink("../../outside", "up/Dockerfile")
+	head := g.Commit("head")
+
+	for _, h := range []string{head, change.Worktree} {
+		res, err := Run(context.Background(), Options{Repo: g.Dir, Base: base, Head: h})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := rules(res.Report.Findings)
+		want := "etc/Dockerfile:0 input/skipped\nup/Dockerfile:0 input/skipped"
+		if got != want {
+			t.Errorf("head %s: findings\n%s\nwant\n%s", h, got, want)
+		}
+		for _, f := range res.Report.Findings {
+			if strings.Contains(f.Message, "root:") {
+				t.Errorf("a file outside the repository was read: %s", f.Message)
+			}
+		}
+	}
+}
+
+// A failure of the tool is an error, never an empty report.
+func TestFailuresAreErrors(t *testing.T) {
+	g := testgit.New(t)
+	g.Write("Dockerfile", "FROM postgres:16-bookworm\n")
+	base := g.Commit("base")
+	g.Write(".breakwater.yml", "suppress:\n  - rule: image/no-such-rule\n    reason: typo\n")
+	head := g.Commit("head")
+
+	tests := []struct {
+		name string
+		opt  Options
+		msg  string
+	}{
+		{"missing base", Options{Repo: g.Dir, Base: "0123456789abcdef0123456789abcdef01234567", Head: head}, "--base"},
+		{"missing head", Options{Repo: g.Dir, Base: base, Head: "no-such-branch"}, "--head"},
+		{"not a repository", Options{Repo: t.TempDir(), Base: base, Head: head}, "not inside a git work tree"},
+		{"bad config", Options{Repo: g.Dir, Base: base, Head: head}, `.breakwater.yml:2: suppress: unknown rule "image/no-such-rule"`},
+		{"missing config file", Options{Repo: g.Dir, Base: base, Head: head, ConfigFile: g.Dir + "/nope.yml"}, "nope.yml"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := Run(context.Background(), tt.opt)
+			if err == nil || !strings.Contains(err.Error(), tt.msg) {
+				t.Fatalf("Run = %v, %v; want an error containing %q", res, err, tt.msg)
+			}
+		})
+	}
+}
+
+// BenchmarkDockerfiles measures a change of 2,000 Dockerfiles, the size
+// the closing note of the foundation issue reports on.
+func BenchmarkDockerfiles(b *testing.B) {
+	const n = 2000
+	g := testgit.New(b)
+	for i := range n {
+		g.Write(fmt.Sprintf("svc/%d/Dockerfile", i), fmt.Sprintf("FROM golang:1.22-bookworm AS build\nRUN go build\nFROM postgres:16-bookworm\nLABEL n=%d\n", i))
+	}
+	base := g.Commit("base")
+	for i := range n {
+		img := []string{"postgres:16-alpine3.20", "postgres:17-bookworm", "postgres:16-trixie"}[i%3]
+		g.Write(fmt.Sprintf("svc/%d/Dockerfile", i), fmt.Sprintf("FROM golang:1.22-bookworm AS build\nRUN go build\nFROM %s\nLABEL n=%d\n", img, i))
+	}
+	head := g.Commit("head")
+	b.ResetTimer()
+	for b.Loop() {
+		res, err := Run(context.Background(), Options{Repo: g.Dir, Base: base, Head: head})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(res.Report.Findings) < n {
+			b.Fatalf("%d findings for %d changed Dockerfiles", len(res.Report.Findings), n)
+		}
+	}
+}

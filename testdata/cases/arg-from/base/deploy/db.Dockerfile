@@ -1,0 +1,3 @@
+ARG PG_MAJOR=15
+ARG OS=bookworm
+FROM postgres:${PG_MAJOR}-${OS}

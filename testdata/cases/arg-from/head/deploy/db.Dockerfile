@@ -1,0 +1,4 @@
+ARG PG_MAJOR=16
+ARG OS=bookworm
+# want postgres/major-upgrade
+FROM postgres:${PG_MAJOR}-${OS}
