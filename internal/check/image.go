@@ -37,7 +37,16 @@ func comparable(p facts.Pair) bool {
 }
 
 func newFinding(r *finding.Rule, u *facts.ImageUse, msg string) finding.Finding {
-	return finding.New(r, u.File, u.Line, u.Key, msg)
+	return finding.New(r, u.File, u.Line, u.Key, upperFirst(msg))
+}
+
+// upperFirst starts a message that opens with a label ("the final stage")
+// with a capital.
+func upperFirst(s string) string {
+	if s != "" && s[0] >= 'a' && s[0] <= 'z' {
+		return string(s[0]-'a'+'A') + s[1:]
+	}
+	return s
 }
 
 func libcSwap(p facts.Pair) []finding.Finding {
@@ -45,7 +54,8 @@ func libcSwap(p facts.Pair) []finding.Finding {
 		return nil
 	}
 	from, to := p.Base.Identity.Libc.Family, p.Head.Identity.Libc.Family
-	if from == "" || to == "" || from == to {
+	// "none" (a static distroless image) has no collation to swap.
+	if from == "" || to == "" || from == "none" || to == "none" || from == to {
 		return nil
 	}
 	db := p.Base.IsDatabase() || p.Head.IsDatabase()
@@ -177,8 +187,11 @@ func imageUnknown(p facts.Pair) []finding.Finding {
 	case h.RefError != "":
 		msg = fmt.Sprintf("%s: %s", h.Label, h.RefError)
 	case h.IsDatabase() && !h.Identity.Known:
-		msg = fmt.Sprintf("Cannot tell the libc of %s (%s): the libc and collation checks did not run on it. Pin a known base, or declare it in .breakwater.yml.",
+		msg = fmt.Sprintf("Cannot tell the libc of %s (%s): the libc and collation checks did not run on it. Pin a base image breakwater knows (for example postgres:17-bookworm), or suppress this notice with a reason.",
 			h.Image, h.Label)
+		if h.Identity.Note != "" {
+			msg += " " + upperFirst(h.Identity.Note) + "."
+		}
 	default:
 		return nil
 	}

@@ -38,18 +38,7 @@ type Suppression struct {
 }
 
 // Error is a problem in the config with the line it is on.
-type Error struct {
-	File string
-	Line int
-	Msg  string
-}
-
-func (e *Error) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
-	}
-	return e.File + ": " + e.Msg
-}
+type Error = finding.InputError
 
 // Parse reads a config. Unknown keys, unknown rule IDs and suppressions
 // without a reason are errors: a typo must not silently turn a check off.
@@ -75,16 +64,16 @@ func Parse(file string, data []byte) (*Config, error) {
 	}
 	if cfg.FailOn != "" && cfg.FailOn != "none" {
 		if _, err := finding.ParseSeverity(cfg.FailOn); err != nil {
-			return nil, &Error{file, keyLine(&doc, "fail-on"), "fail-on: " + err.Error()}
+			return nil, &Error{File: file, Line: keyLine(&doc, "fail-on"), Msg: "fail-on: " + err.Error()}
 		}
 	}
 	for _, s := range cfg.Suppress {
 		if err := checkSuppression(s.Rule, s.Reason); err != nil {
-			return nil, &Error{file, s.Line, "suppress: " + err.Error()}
+			return nil, &Error{File: file, Line: s.Line, Msg: "suppress: " + err.Error()}
 		}
 		if s.Path != "" {
 			if _, err := path.Match(strings.ReplaceAll(s.Path, "**", "x"), ""); err != nil {
-				return nil, &Error{file, s.Line, fmt.Sprintf("suppress: bad path glob %q: %v", s.Path, err)}
+				return nil, &Error{File: file, Line: s.Line, Msg: fmt.Sprintf("suppress: bad path glob %q: %v", s.Path, err)}
 			}
 		}
 	}
@@ -155,7 +144,7 @@ func yamlError(file string, err error) error {
 	if m := yamlLine.FindStringSubmatchIndex(msg); m != nil {
 		var line int
 		fmt.Sscanf(msg[m[2]:m[3]], "%d", &line)
-		return &Error{file, line, strings.TrimSpace(msg[:m[0]] + msg[m[1]:])}
+		return &Error{File: file, Line: line, Msg: strings.TrimSpace(msg[:m[0]] + msg[m[1]:])}
 	}
 	return &Error{File: file, Msg: msg}
 }

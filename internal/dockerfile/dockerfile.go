@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/breakwater-ci/breakwater/internal/finding"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
@@ -82,18 +83,7 @@ func IsDockerfile(p string) bool {
 
 // ParseError is a Dockerfile that cannot be read. Line is 0 when the
 // parser did not say where.
-type ParseError struct {
-	File string
-	Line int
-	Msg  string
-}
-
-func (e *ParseError) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
-	}
-	return e.File + ": " + e.Msg
-}
+type ParseError = finding.InputError
 
 // Parse returns the FROM instructions of a Dockerfile in order. buildArgs
 // override the defaults of global ARGs, as `docker build --build-arg` does.

@@ -104,3 +104,19 @@ func Fingerprint(rule, file, key string) string {
 	h := sha256.Sum256([]byte(rule + "\x00" + file + "\x00" + key))
 	return hex.EncodeToString(h[:8])
 }
+
+// InputError is a problem in a file breakwater reads, with the line it is
+// on (0 when the parser did not say). Extractors return it so the caller
+// can report file, line and reason together.
+type InputError struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *InputError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return e.File + ": " + e.Msg
+}
