@@ -255,8 +255,10 @@ func suggestTag(id imageref.Identity) string {
 		major = imageref.MajorString(id.PostgresMajor) + "-"
 	}
 	switch {
-	case id.OS == "alpine" && id.Release != "" && !id.Floating:
+	case id.OS == "alpine" && id.Release != "":
 		return id.Ref.Path + ":" + major + "alpine" + id.Release
+	case id.OS == "alpine":
+		return id.Ref.Path + ":" + major + "alpine3.<N>"
 	case id.OS == "debian" && id.Release != "":
 		return id.Ref.Path + ":" + major + id.Release
 	}

@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -71,9 +72,33 @@ func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: breakwater %s\n\n", synopsis)
-		fs.PrintDefaults()
+		printFlags(fs)
 	}
 	return fs
+}
+
+// printFlags lists the flags as flag.PrintDefaults does, but spelled with
+// two dashes as everywhere else in breakwater's messages (--base REF).
+func printFlags(fs *flag.FlagSet) {
+	w := fs.Output()
+	fs.VisitAll(func(f *flag.Flag) {
+		name, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if name != "" {
+			line += " " + name
+		}
+		line += "\n    \t" + strings.ReplaceAll(usage, "\n", "\n    \t")
+		// The default, not the value: `check --format json --help` still
+		// says the default is text.
+		if g, ok := f.Value.(flag.Getter); ok && f.DefValue != "" && f.DefValue != "false" {
+			if _, isString := g.Get().(string); isString {
+				line += fmt.Sprintf(" (default %q)", f.DefValue)
+			} else {
+				line += " (default " + f.DefValue + ")"
+			}
+		}
+		fmt.Fprintln(w, line)
+	})
 }
 
 // parseFlags returns done=true with the exit code when flags were wrong
@@ -145,22 +170,19 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return ExitFailed
 	}
 
-	out := stdout
-	if *output != "" {
-		f, err := os.Create(*output)
-		if err != nil {
-			fmt.Fprintf(stderr, "breakwater check: %v\n", err)
-			return ExitFailed
-		}
-		defer f.Close()
-		out = f
-	}
-	if err := renderer.Render(out, res.Report); err != nil {
-		fmt.Fprintf(stderr, "breakwater check: write report: %v\n", err)
+	// Render fully before writing, so a failure leaves no partial report.
+	var buf bytes.Buffer
+	if err := renderer.Render(&buf, res.Report); err != nil {
+		fmt.Fprintf(stderr, "breakwater check: render report: %v\n", err)
 		return ExitFailed
 	}
-	if f, ok := out.(*os.File); ok && out != stdout {
-		if err := f.Close(); err != nil {
+	if *output == "" {
+		if _, err := stdout.Write(buf.Bytes()); err != nil {
+			fmt.Fprintf(stderr, "breakwater check: write report: %v\n", err)
+			return ExitFailed
+		}
+	} else {
+		if err := os.WriteFile(*output, buf.Bytes(), 0o644); err != nil {
 			fmt.Fprintf(stderr, "breakwater check: write report: %v\n", err)
 			return ExitFailed
 		}
@@ -175,7 +197,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 // parseFailOn reads a fail level; "" means error, "none" never fails.
 func parseFailOn(s string) (finding.Severity, error) {
-	switch s {
+	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "":
 		return finding.Error, nil
 	case "none":
