@@ -27,6 +27,19 @@ type Config struct {
 	// BuildArgs stand in for `docker build --build-arg`.
 	BuildArgs map[string]string `yaml:"build-args"`
 	Suppress  []Suppression     `yaml:"suppress"`
+	// Exclude lists path globs breakwater does not read at all, such as
+	// test fixtures that are broken or outdated on purpose.
+	Exclude []string `yaml:"exclude"`
+}
+
+// Excluded reports whether a path matches one of the exclude globs.
+func (c *Config) Excluded(p string) bool {
+	for _, g := range c.Exclude {
+		if report.MatchGlob(g, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // Suppression silences one rule on the files matching Path.
@@ -65,6 +78,11 @@ func Parse(file string, data []byte) (*Config, error) {
 	if cfg.FailOn != "" && cfg.FailOn != "none" {
 		if _, err := finding.ParseSeverity(cfg.FailOn); err != nil {
 			return nil, &Error{File: file, Line: keyLine(&doc, "fail-on"), Msg: "fail-on: " + err.Error()}
+		}
+	}
+	for _, g := range cfg.Exclude {
+		if _, err := path.Match(strings.ReplaceAll(g, "**", "x"), ""); err != nil || g == "" {
+			return nil, &Error{File: file, Line: keyLine(&doc, "exclude"), Msg: fmt.Sprintf("exclude: bad path glob %q", g)}
 		}
 	}
 	for _, s := range cfg.Suppress {

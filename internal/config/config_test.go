@@ -99,3 +99,21 @@ RUN echo breakwater:ignore test/rule not a comment
 		t.Errorf("errors = %+v", errs)
 	}
 }
+
+func TestExclude(t *testing.T) {
+	cfg, err := Parse("c.yml", []byte("exclude:\n  - testdata/**\n  - \"**/fixtures/*.Dockerfile\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]bool{
+		"testdata/cases/a/Dockerfile": true, "svc/fixtures/db.Dockerfile": true,
+		"db/Dockerfile": false, "svc/testdata/Dockerfile": false,
+	} {
+		if got := cfg.Excluded(p); got != want {
+			t.Errorf("Excluded(%q) = %v, want %v", p, got, want)
+		}
+	}
+	if _, err := Parse("c.yml", []byte("exclude:\n  - \"[\"\n")); err == nil {
+		t.Error("a bad glob was accepted")
+	}
+}

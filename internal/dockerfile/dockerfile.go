@@ -66,19 +66,31 @@ func (u ImageUse) Label() string {
 }
 
 // IsDockerfile reports whether a path names a Dockerfile by convention:
-// Dockerfile, Containerfile, Dockerfile.*, *.Dockerfile, *.dockerfile.
+// Dockerfile, Containerfile (any case), Dockerfile.<variant> and
+// Containerfile.<variant> (as written, so dockerfile.go is source code),
+// and *.Dockerfile or *.dockerfile. Templates and documents named after
+// a Dockerfile (Dockerfile.md, Dockerfile.tmpl) are not Dockerfiles.
 func IsDockerfile(p string) bool {
 	b := path.Base(p)
 	lb := strings.ToLower(b)
 	switch {
 	case lb == "dockerfile", lb == "containerfile":
 		return true
-	case strings.HasPrefix(lb, "dockerfile.") || strings.HasPrefix(lb, "containerfile."):
-		return true
 	case strings.HasSuffix(lb, ".dockerfile") || strings.HasSuffix(lb, ".containerfile"):
 		return true
+	case strings.HasPrefix(b, "Dockerfile.") || strings.HasPrefix(b, "Containerfile."):
+		return !notDockerfileExt[strings.ToLower(path.Ext(b))]
 	}
 	return false
+}
+
+// notDockerfileExt are extensions that make Dockerfile.<ext> something
+// else: documentation, templates, source code or data.
+var notDockerfileExt = map[string]bool{
+	".md": true, ".txt": true, ".rst": true, ".adoc": true,
+	".j2": true, ".jinja": true, ".jinja2": true, ".tmpl": true, ".tpl": true, ".template": true, ".in": true, ".erb": true, ".mustache": true,
+	".go": true, ".py": true, ".js": true, ".ts": true, ".rb": true, ".sh": true, ".rs": true, ".java": true,
+	".json": true, ".yml": true, ".yaml": true, ".toml": true, ".lock": true, ".orig": true, ".bak": true, ".swp": true, ".patch": true, ".diff": true,
 }
 
 // ParseError is a Dockerfile that cannot be read. Line is 0 when the

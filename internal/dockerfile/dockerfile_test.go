@@ -160,6 +160,8 @@ func TestIsDockerfile(t *testing.T) {
 		"Dockerfile": true, "db/Dockerfile": true, "Dockerfile.prod": true, "api.Dockerfile": true,
 		"build/app.dockerfile": true, "Containerfile": true, "dockerfile": true,
 		"Dockerfile.md/readme": false, "docs/Dockerfile-guide.md": false, "compose.yml": false, "Dockerfiles/README": false,
+		"internal/dockerfile/dockerfile.go": false, "dockerfile_test.go": false, "Dockerfile.md": false, "Dockerfile.tmpl": false,
+		"Dockerfile.j2": false, "Dockerfile.alpine": true, "Dockerfile.dev": true, "Containerfile.prod": true,
 	} {
 		if got := IsDockerfile(p); got != want {
 			t.Errorf("IsDockerfile(%q) = %v, want %v", p, got, want)

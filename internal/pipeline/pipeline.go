@@ -32,6 +32,9 @@ type Options struct {
 	MaxFileSize int64
 	// Progress gets one line per long step; nil is quiet.
 	Progress io.Writer
+	// FetchMissing fetches a base or head commit given as a full SHA that
+	// a shallow clone lacks, as the Action's depth-1 checkout does.
+	FetchMissing bool
 }
 
 // Result is a finished run.
@@ -43,31 +46,11 @@ type Result struct {
 // Run checks the change from base to head. An error means the tool could
 // not do its job (exit 2); problems in the files are findings.
 func Run(ctx context.Context, opt Options) (*Result, error) {
-	repo, err := change.Open(opt.Repo)
+	repo, base, head, err := open(ctx, opt)
 	if err != nil {
 		return nil, err
 	}
 	defer repo.Close()
-	if opt.MaxFileSize > 0 {
-		repo.MaxSize = opt.MaxFileSize
-	}
-
-	headRef := opt.Head
-	if headRef == "" {
-		headRef = "HEAD"
-	}
-	head, err := repo.Resolve(ctx, headRef)
-	if err != nil {
-		return nil, fmt.Errorf("--head: %w", err)
-	}
-	var base string
-	if opt.Base == "" {
-		if base, err = repo.DefaultBase(ctx, headRef); err != nil {
-			return nil, err
-		}
-	} else if base, err = repo.Resolve(ctx, opt.Base); err != nil {
-		return nil, fmt.Errorf("--base: %w", err)
-	}
 	progress(opt.Progress, "comparing %.12s..%.12s", base, head)
 
 	set, err := repo.Diff(ctx, base, head)
@@ -89,6 +72,46 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	sups := cfg.Suppressions()
 	found, sups = x.inline(found, sups)
 	return &Result{Report: report.New(base, head, found, sups), Config: cfg}, nil
+}
+
+// open opens the repository and resolves base and head to commits.
+func open(ctx context.Context, opt Options) (_ *change.Repo, base, head string, err error) {
+	repo, err := change.Open(opt.Repo)
+	if err != nil {
+		return nil, "", "", err
+	}
+	defer func() {
+		if err != nil {
+			repo.Close()
+		}
+	}()
+	if opt.MaxFileSize > 0 {
+		repo.MaxSize = opt.MaxFileSize
+	}
+	headRef := opt.Head
+	if headRef == "" {
+		headRef = "HEAD"
+	}
+	if opt.FetchMissing {
+		for _, ref := range []string{opt.Base, headRef} {
+			if ref != "" && ref != change.Worktree {
+				if err := repo.EnsureCommit(ctx, ref); err != nil {
+					return nil, "", "", err
+				}
+			}
+		}
+	}
+	if head, err = repo.Resolve(ctx, headRef); err != nil {
+		return nil, "", "", fmt.Errorf("--head: %w", err)
+	}
+	if opt.Base == "" {
+		if base, err = repo.DefaultBase(ctx, headRef); err != nil {
+			return nil, "", "", err
+		}
+	} else if base, err = repo.Resolve(ctx, opt.Base); err != nil {
+		return nil, "", "", fmt.Errorf("--base: %w", err)
+	}
+	return repo, base, head, nil
 }
 
 func loadConfig(ctx context.Context, set *change.Set, file string) (*config.Config, error) {
@@ -129,12 +152,12 @@ type extraction struct {
 
 func (x *extraction) dockerfiles() error {
 	for _, f := range x.set.Files {
-		if f.IsSubmodule() {
+		if f.IsSubmodule() && !x.cfg.Excluded(f.Path()) {
 			x.skip(&change.SkipError{Path: f.Path(), Reason: "submodule: its files are not checked"})
 			continue
 		}
-		oldIs := f.OldPath != "" && dockerfile.IsDockerfile(f.OldPath)
-		newIs := f.NewPath != "" && dockerfile.IsDockerfile(f.NewPath)
+		oldIs := f.OldPath != "" && dockerfile.IsDockerfile(f.OldPath) && !x.cfg.Excluded(f.OldPath)
+		newIs := f.NewPath != "" && dockerfile.IsDockerfile(f.NewPath) && !x.cfg.Excluded(f.NewPath)
 		if !oldIs && !newIs {
 			continue
 		}
@@ -197,10 +220,16 @@ func (x *extraction) parse(file string, data []byte, headSide bool) []*facts.Ima
 		}
 		return nil
 	}
+	return imageFacts(file, uses, x.kb)
+}
+
+// imageFacts turns a Dockerfile's FROMs into facts, with identities.
+// Stage references and scratch have nothing of their own to check.
+func imageFacts(file string, uses []dockerfile.ImageUse, kb *imageref.KB) []*facts.ImageUse {
 	out := make([]*facts.ImageUse, 0, len(uses))
 	for _, u := range uses {
 		if u.StageRef || u.Scratch {
-			continue // nothing of its own to check; its parent stage is
+			continue
 		}
 		fu := &facts.ImageUse{
 			File: file, Line: u.Line, Key: u.Key(), Label: u.Label(),
@@ -211,7 +240,7 @@ func (x *extraction) parse(file string, data []byte, headSide bool) []*facts.Ima
 			if err != nil {
 				fu.RefError = err.Error()
 			} else {
-				fu.Identity = x.kb.Identify(ref)
+				fu.Identity = kb.Identify(ref)
 			}
 		}
 		out = append(out, fu)

@@ -102,3 +102,31 @@ func BenchmarkDockerfiles(b *testing.B) {
 		}
 	}
 }
+
+func TestDetect(t *testing.T) {
+	g := testgit.New(t)
+	g.Write("db/Dockerfile", "FROM postgres:15-bookworm\n")
+	g.Write("ci/Dockerfile", "FROM postgres:15-bookworm\n")
+	g.Write("app/Dockerfile", "FROM golang:1.22-bookworm\n")
+	base := g.Commit("base")
+	g.Write("db/Dockerfile", "FROM postgres:16-alpine3.20\n")
+	g.Write("ci/Dockerfile", "FROM postgres:16-alpine3.20\n")
+	g.Write("tools/Dockerfile", "FROM debian:bookworm\nRUN apt-get install -y postgresql-15\n")
+	head := g.Commit("head")
+
+	d, err := Detect(context.Background(), Options{Repo: g.Dir, Base: base, Head: head})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.BasePrimary != "postgres:15-bookworm" || d.HeadPrimary != "postgres:16-alpine3.20" {
+		t.Errorf("primary = %q → %q", d.BasePrimary, d.HeadPrimary)
+	}
+	if len(d.BaseImages) != 2 || len(d.HeadImages) != 3 {
+		t.Errorf("images: base %+v head %+v", d.BaseImages, d.HeadImages)
+	}
+	for _, im := range d.HeadImages {
+		if im.Image == "postgres:16-alpine3.20" && (im.PostgresMajor != "16" || im.Libc != "musl") {
+			t.Errorf("head image facts: %+v", im)
+		}
+	}
+}
