@@ -263,3 +263,65 @@ func TestParseRawNames(t *testing.T) {
 		t.Errorf("ReadNew = %q, %v", got, err)
 	}
 }
+
+// A depth-1 clone, as actions/checkout makes, lacks the base commit;
+// EnsureCommit fetches it from origin.
+func TestEnsureCommitFetchesIntoShallowClone(t *testing.T) {
+	origin := testgit.New(t)
+	origin.Write("Dockerfile", "FROM postgres:16-bookworm\n")
+	base := origin.Commit("base")
+	origin.Write("Dockerfile", "FROM postgres:16-alpine3.20\n")
+	head := origin.Commit("head")
+	origin.Git("config", "uploadpack.allowReachableSHA1InWant", "true")
+
+	clone := t.TempDir()
+	origin.Git("clone", "-q", "--depth=1", "--no-local", "file://"+origin.Dir, clone)
+	r := open(t, clone)
+	ctx := context.Background()
+	if _, err := r.Resolve(ctx, base); err == nil {
+		t.Fatal("the shallow clone already has the base commit; the test proves nothing")
+	}
+	if err := r.EnsureCommit(ctx, base); err != nil {
+		t.Fatal(err)
+	}
+	s, err := r.Diff(ctx, base, head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := s.ReadOld(s.Files[0])
+	if err != nil || string(old) != "FROM postgres:16-bookworm\n" {
+		t.Fatalf("base side = %q, %v", old, err)
+	}
+	if err := r.EnsureCommit(ctx, "0123456789abcdef0123456789abcdef01234567"); err == nil {
+		t.Error("fetching a commit origin does not have succeeded")
+	}
+	if err := r.EnsureCommit(ctx, "main~3"); err == nil || !strings.Contains(err.Error(), "full commit SHA") {
+		t.Errorf("EnsureCommit(main~3) = %v", err)
+	}
+}
+
+func TestTree(t *testing.T) {
+	g := testgit.New(t)
+	g.Write("a/Dockerfile", "FROM postgres:16-bookworm\n")
+	g.Write("b.txt", "x")
+	head := g.Commit("one")
+	g.Write("c/Dockerfile", "FROM postgres:17-bookworm\n") // untracked
+	r := open(t, g.Dir)
+	for commit, want := range map[string]string{head: "a/Dockerfile b.txt", Worktree: "a/Dockerfile b.txt c/Dockerfile"} {
+		entries, err := r.Tree(context.Background(), commit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var paths []string
+		for _, e := range entries {
+			paths = append(paths, e.Path)
+		}
+		if got := strings.Join(paths, " "); got != want {
+			t.Errorf("Tree(%.8s) = %q, want %q", commit, got, want)
+		}
+		data, err := r.ReadEntry(commit, entries[0])
+		if err != nil || string(data) != "FROM postgres:16-bookworm\n" {
+			t.Errorf("ReadEntry = %q, %v", data, err)
+		}
+	}
+}

@@ -5,6 +5,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,7 +15,10 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/sethvargo/go-githubactions"
+
 	"github.com/breakwater-ci/breakwater/docs"
+	"github.com/breakwater-ci/breakwater/internal/action"
 	_ "github.com/breakwater-ci/breakwater/internal/check" // registers the rules
 	"github.com/breakwater-ci/breakwater/internal/finding"
 	"github.com/breakwater-ci/breakwater/internal/pipeline"
@@ -37,6 +41,8 @@ Usage:
   breakwater check [flags]     compare two commits and report findings
   breakwater rules             list every rule
   breakwater explain RULE      print a rule's documentation
+  breakwater detect [flags]    list the Postgres images of both sides, as JSON
+  breakwater action            run as the GitHub Action (reads INPUT_* and the event)
   breakwater version           print the version
 
 Run 'breakwater COMMAND --help' for a command's flags.
@@ -59,6 +65,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runExplain(args[1:], stdout, stderr)
 	case "version":
 		return runVersion(args[1:], stdout, stderr)
+	case "detect":
+		return runDetect(ctx, args[1:], stdout, stderr)
+	case "action":
+		return runAction(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return ExitClean
@@ -286,4 +296,42 @@ func version() string {
 		return bi.Main.Version
 	}
 	return "dev"
+}
+
+const detectSynopsis = `detect [flags]
+
+Lists the Postgres images that the base and the head commit use, in every
+Dockerfile of each side (changed or not), as JSON. base_primary and
+head_primary are the images a CI job should start as its Postgres service.`
+
+func runDetect(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("detect", detectSynopsis, stderr)
+	repo := fs.String("repo", ".", "`DIR` of the git repository")
+	base := fs.String("base", "", "base `REF` (default: the merge base of head with origin/HEAD, main or master)")
+	head := fs.String("head", "HEAD", "head `REF`, or WORKTREE for the files on disk")
+	configFile := fs.String("config", "", "config `FILE` (default: .breakwater.yml on the head side)")
+	if done, code := parseFlags(fs, args); done {
+		return code
+	}
+	d, err := pipeline.Detect(ctx, pipeline.Options{Repo: *repo, Base: *base, Head: *head, ConfigFile: *configFile})
+	if err != nil {
+		fmt.Fprintf(stderr, "breakwater detect: %v\n", err)
+		return ExitFailed
+	}
+	b, err := json.MarshalIndent(d, "", "  ")
+	if err != nil {
+		fmt.Fprintf(stderr, "breakwater detect: %v\n", err)
+		return ExitFailed
+	}
+	fmt.Fprintf(stdout, "%s\n", b)
+	return ExitClean
+}
+
+func runAction(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("action", "action\n\nRuns as the GitHub Action: reads the inputs of action.yml from INPUT_* variables and\nthe event from GITHUB_EVENT_PATH, and publishes the report. See README.md.", stderr)
+	if done, code := parseFlags(fs, args); done {
+		return code
+	}
+	action.Version = version()
+	return action.Main(ctx, githubactions.New(githubactions.WithWriter(stdout)))
 }

@@ -3,7 +3,11 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
+	"strings"
+
+	"github.com/breakwater-ci/breakwater/internal/finding"
 )
 
 // JSON renders the report in the stable schema documented in the package
@@ -99,4 +103,46 @@ func writeJSON(w io.Writer, v any) error {
 	}
 	_, err := w.Write(buf.Bytes())
 	return err
+}
+
+// ReadJSON reads a report that JSON rendered, as the fork-safe publish
+// step does with the analysis run's artifact. The report comes from a
+// run on untrusted code, so it is checked: severities must be known and
+// the summary is recounted rather than trusted.
+func ReadJSON(rd io.Reader) (*Report, error) {
+	dec := json.NewDecoder(io.LimitReader(rd, 64<<20))
+	dec.DisallowUnknownFields()
+	var in jsonReport
+	if err := dec.Decode(&in); err != nil {
+		return nil, fmt.Errorf("read JSON report: %w", err)
+	}
+	findings := make([]finding.Finding, 0, len(in.Findings))
+	var sups []Suppression
+	for i, f := range in.Findings {
+		sev, err := finding.ParseSeverity(f.Severity)
+		if err != nil {
+			return nil, fmt.Errorf("read JSON report: finding %d: %w", i, err)
+		}
+		findings = append(findings, finding.Finding{
+			Rule: f.Rule, Severity: sev, Title: f.Title, Message: f.Message,
+			File: f.File, Line: f.Line, Evidence: f.Evidence, Remediation: f.Remediation,
+			DocsURL: f.DocsURL, Fingerprint: f.Fingerprint,
+		})
+		if f.Suppressed {
+			sups = append(sups, Suppression{Rule: f.Rule, Path: globEscape(f.File), Line: f.Line, Reason: f.SuppressionReason})
+		}
+	}
+	return New(in.Base, in.Head, findings, sups), nil
+}
+
+// globEscape quotes glob characters so a path matches only itself.
+func globEscape(p string) string {
+	var b strings.Builder
+	for _, r := range p {
+		if strings.ContainsRune(`*?[\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

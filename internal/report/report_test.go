@@ -1,7 +1,9 @@
 package report
 
 import (
+	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/breakwater-ci/breakwater/internal/finding"
@@ -108,6 +110,35 @@ func TestMatchGlob(t *testing.T) {
 	} {
 		if got := MatchGlob(tt.pat, tt.name); got != tt.want {
 			t.Errorf("MatchGlob(%q, %q) = %v, want %v", tt.pat, tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestReadJSONRoundTrip(t *testing.T) {
+	in := []finding.Finding{
+		{Rule: "a/rule", Severity: finding.Error, Title: "T", Message: "m", File: "we[i]rd*/Dockerfile", Line: 3, Evidence: "e", Remediation: "r", DocsURL: "u", Fingerprint: "f1"},
+		{Rule: "b/rule", Severity: finding.Notice, File: "x", Line: 1, Fingerprint: "f2"},
+	}
+	orig := New("b", "h", in, []Suppression{{Rule: "a/rule", Path: "we[i]rd*/Dockerfile", Reason: "why"}})
+	// The suppression above uses a glob that does not match the literal
+	// path, so mark it by hand as a run would have.
+	orig.Findings[0].Suppressed, orig.Findings[0].SuppressionReason = true, "why"
+	orig.Summary = Summary{Notices: 1, Suppressed: 1}
+
+	var buf strings.Builder
+	if err := (&JSON{}).Render(&buf, orig); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadJSON(strings.NewReader(buf.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, orig) {
+		t.Errorf("round trip changed the report:\n got %+v\nwant %+v", back, orig)
+	}
+	for _, bad := range []string{`{"findings":[{"severity":"fatal"}]}`, `{"findings":[],"extra":1}`, `not json`} {
+		if _, err := ReadJSON(strings.NewReader(bad)); err == nil {
+			t.Errorf("ReadJSON(%s) succeeded", bad)
 		}
 	}
 }
