@@ -18,6 +18,7 @@ import (
 
 	"github.com/breakwater-ci/breakwater/internal/change"
 	"github.com/breakwater-ci/breakwater/internal/finding"
+	"github.com/breakwater-ci/breakwater/internal/github"
 	"github.com/breakwater-ci/breakwater/internal/pipeline"
 	"github.com/breakwater-ci/breakwater/internal/report"
 )
@@ -212,9 +213,8 @@ func (r *run) publishReport(ctx context.Context) (int, error) {
 		return exitFailed, err
 	}
 	r.finish(ctx, rep, gate, pr, r.in.HeadSHA)
-	if rep.Failed(gate) {
-		return exitFindings, nil
-	}
+	// The analysis run already gave the verdict; failing here too would
+	// mark the default branch's publish run red for a PR's findings.
 	return exitClean, nil
 }
 
@@ -250,7 +250,7 @@ func (r *run) finish(ctx context.Context, rep *report.Report, gate finding.Sever
 			}
 		}
 		if r.in.CheckRun && checkSHA != "" {
-			if url, err := pub.checkRun(ctx, checkSHA, checkName(r.in.WorkDir), rep, conclusion(rep, gate), r.summaryURL()); err != nil {
+			if url, err := pub.checkRun(ctx, checkSHA, checkName(r.in.WorkDir), rep, github.Conclusion(rep, gate), r.summaryURL()); err != nil {
 				r.a.Warningf("%v", err)
 			} else {
 				annotated = true
@@ -270,7 +270,8 @@ func (r *run) writeFiles(rep *report.Report) error {
 		input, output string
 		render        report.Renderer
 	}{
-		{"breakwater-report.json", "report-json", &report.JSON{}},
+		// One report per working directory, so two runs in a job keep both.
+		{filepath.Join(r.in.WorkDir, "breakwater-report.json"), "report-json", &report.JSON{}},
 		{r.in.SARIFFile, "sarif-file", &report.SARIF{ToolVersion: Version}},
 	}
 	for _, f := range files {
@@ -311,16 +312,6 @@ func failLevel(input, config string) (finding.Severity, error) {
 		return 0, fmt.Errorf("fail-on: %w", err)
 	}
 	return s, nil
-}
-
-func conclusion(rep *report.Report, gate finding.Severity) string {
-	switch {
-	case rep.Failed(gate):
-		return "failure"
-	case rep.Highest() != 0:
-		return "neutral"
-	}
-	return "success"
 }
 
 // checkName keeps one check run per working directory.
