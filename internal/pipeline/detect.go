@@ -35,19 +35,12 @@ type Detection struct {
 // Detect reads every Dockerfile of both sides, changed or not, and lists
 // the database images in them.
 func Detect(ctx context.Context, opt Options) (*Detection, error) {
-	repo, base, head, err := open(ctx, opt)
+	repo, set, cfg, err := prepare(ctx, opt)
 	if err != nil {
 		return nil, err
 	}
 	defer repo.Close()
-	set, err := repo.Diff(ctx, base, head)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := loadConfig(ctx, set, opt.ConfigFile)
-	if err != nil {
-		return nil, err
-	}
+	base, head := set.Base, set.Head
 	d := &Detection{Base: base, Head: head}
 	kb := imageref.Default()
 	for _, side := range []struct {

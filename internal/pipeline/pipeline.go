@@ -46,21 +46,12 @@ type Result struct {
 // Run checks the change from base to head. An error means the tool could
 // not do its job (exit 2); problems in the files are findings.
 func Run(ctx context.Context, opt Options) (*Result, error) {
-	repo, base, head, err := open(ctx, opt)
+	repo, set, cfg, err := prepare(ctx, opt)
 	if err != nil {
 		return nil, err
 	}
 	defer repo.Close()
-	progress(opt.Progress, "comparing %.12s..%.12s", base, head)
-
-	set, err := repo.Diff(ctx, base, head)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := loadConfig(ctx, set, opt.ConfigFile)
-	if err != nil {
-		return nil, err
-	}
+	base, head := set.Base, set.Head
 
 	x := &extraction{set: set, cfg: cfg, kb: imageref.Default(), heads: map[string][]byte{}}
 	if err := x.dockerfiles(); err != nil {
@@ -72,6 +63,25 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	sups := cfg.Suppressions()
 	found, sups = x.inline(found, sups)
 	return &Result{Report: report.New(base, head, found, sups), Config: cfg}, nil
+}
+
+// prepare opens the repository, lists the change and reads the config:
+// what every command needs before it looks at files.
+func prepare(ctx context.Context, opt Options) (*change.Repo, *change.Set, *config.Config, error) {
+	repo, base, head, err := open(ctx, opt)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	progress(opt.Progress, "comparing %.12s..%.12s", base, head)
+	set, err := repo.Diff(ctx, base, head)
+	if err == nil {
+		var cfg *config.Config
+		if cfg, err = loadConfig(ctx, set, opt.ConfigFile); err == nil {
+			return repo, set, cfg, nil
+		}
+	}
+	repo.Close()
+	return nil, nil, nil, err
 }
 
 // open opens the repository and resolves base and head to commits.
