@@ -150,17 +150,28 @@ func postgresMajor(p facts.Pair) []finding.Finding {
 	if !comparable(p) {
 		return nil
 	}
-	from, to := p.Base.Identity, p.Head.Identity
-	if from.PostgresMajor == 0 || to.PostgresMajor == 0 || from.PostgresMajor == to.PostgresMajor {
+	from, to := p.Base.Identity.PostgresMajor, p.Head.Identity.PostgresMajor
+	if from == 0 || to == 0 {
 		return nil
 	}
-	fromV, toV := imageref.MajorString(from.PostgresMajor), imageref.MajorString(to.PostgresMajor)
+	return majorChange(p.Head.File, p.Head.Line, p.Head.Key, p.Head.Label, p.Base.Image, p.Head.Image, from, to,
+		"the new server cannot open the old data directory")
+}
+
+// majorChange reports a Postgres major that rises or falls between two
+// references of one place (an image, a managed engine version). how says
+// what happens to the data on an upgrade there.
+func majorChange(file string, line int, key, label, fromText, toText string, from, to imageref.PGMajor, how string) []finding.Finding {
+	if from == to {
+		return nil
+	}
+	fromV, toV := from.String(), to.String()
 	evidence := fmt.Sprintf("%s (Postgres %s) → %s (Postgres %s): a Postgres %s server cannot open a data directory initialised by Postgres %s.",
-		p.Base.Image, fromV, p.Head.Image, toV, toV, fromV)
-	if to.PostgresMajor > from.PostgresMajor {
-		f := newFinding(MajorUpgrade, p.Head, fmt.Sprintf("%s upgrades Postgres from %s to %s.", p.Head.Label, fromV, toV))
+		fromText, fromV, toText, toV, toV, fromV)
+	if to > from {
+		f := finding.New(MajorUpgrade, file, line, key, upperFirst(fmt.Sprintf("%s upgrades Postgres from %s to %s: %s.", label, fromV, toV, how)))
 		f.Evidence = evidence
-		f.Remediation = fmt.Sprintf(`Plan the upgrade instead of swapping the image:
+		f.Remediation = fmt.Sprintf(`Plan the upgrade instead of swapping the version:
 1. Upgrade the data: pg_upgrade (--link or --clone for speed, run --check first) from the %[1]s to the %[2]s binaries, or pg_dump/pg_restore into a fresh %[2]s cluster.
 2. Check extensions: every extension must exist for %[2]s; run ALTER EXTENSION ... UPDATE afterwards.
 3. Run ANALYZE (vacuumdb --all --analyze-in-stages): statistics are not carried over.
@@ -168,7 +179,7 @@ func postgresMajor(p facts.Pair) []finding.Finding {
 5. Move dev, CI and deploy to %[2]s in the same release so no environment runs another major.`, fromV, toV)
 		return []finding.Finding{f}
 	}
-	f := newFinding(Downgrade, p.Head, fmt.Sprintf("%s downgrades Postgres from %s to %s. Postgres has no downgrade path.", p.Head.Label, fromV, toV))
+	f := finding.New(Downgrade, file, line, key, upperFirst(fmt.Sprintf("%s downgrades Postgres from %s to %s. Postgres has no downgrade path.", label, fromV, toV)))
 	f.Evidence = evidence
 	f.Remediation = fmt.Sprintf("Keep Postgres %[1]s. If %[2]s is really needed, restore a %[2]s backup taken before the upgrade, or pg_dump with the %[1]s server and restore into a fresh %[2]s cluster, and expect to fix objects %[2]s does not support.", fromV, toV)
 	return []finding.Finding{f}
@@ -247,8 +258,10 @@ func osName(os string) string {
 
 // suggestTag proposes a pinned tag for an image of the same family.
 func suggestTag(id imageref.Identity) string {
-	if id.Ref.Path == "" {
-		return "a tag that names the OS release"
+	// Only the official images' tag grammar is <major>-<release>; other
+	// families spell it their own way (16-debian-12, pg16-bookworm).
+	if id.Ref.Path == "" || strings.Contains(id.Ref.Path, "/") {
+		return "a tag of " + orDefault(id.Ref.Path, "the image") + " that names the OS release"
 	}
 	major := ""
 	if id.PostgresMajor != 0 {

@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/breakwater-ci/breakwater/internal/finding"
+	"github.com/breakwater-ci/breakwater/internal/imageref"
 	"github.com/breakwater-ci/breakwater/internal/report"
 )
 
@@ -30,6 +31,17 @@ type Config struct {
 	// Exclude lists path globs breakwater does not read at all, such as
 	// test fixtures that are broken or outdated on purpose.
 	Exclude []string `yaml:"exclude"`
+	// Postgres is the Postgres policy.
+	Postgres Postgres `yaml:"postgres"`
+}
+
+// Postgres is the `postgres:` section.
+type Postgres struct {
+	// Supported is a range of majors such as ">=13 <=17"; every reference
+	// outside it is a finding.
+	Supported string `yaml:"supported"`
+	// Range is Supported, parsed.
+	Range imageref.MajorRange `yaml:"-"`
 }
 
 // Excluded reports whether a path matches one of the exclude globs.
@@ -77,12 +89,19 @@ func Parse(file string, data []byte) (*Config, error) {
 	}
 	if cfg.FailOn != "" && cfg.FailOn != "none" {
 		if _, err := finding.ParseSeverity(cfg.FailOn); err != nil {
-			return nil, &Error{File: file, Line: keyLine(&doc, "fail-on"), Msg: "fail-on: " + err.Error()}
+			return nil, &Error{File: file, Line: findLine(&doc, "fail-on"), Msg: "fail-on: " + err.Error()}
 		}
+	}
+	if cfg.Postgres.Supported != "" {
+		r, err := imageref.ParseMajorRange(cfg.Postgres.Supported)
+		if err != nil {
+			return nil, &Error{File: file, Line: findLine(&doc, "postgres", "supported"), Msg: "postgres.supported: " + err.Error()}
+		}
+		cfg.Postgres.Range = r
 	}
 	for _, g := range cfg.Exclude {
 		if _, err := path.Match(strings.ReplaceAll(g, "**", "x"), ""); err != nil || g == "" {
-			return nil, &Error{File: file, Line: keyLine(&doc, "exclude"), Msg: fmt.Sprintf("exclude: bad path glob %q", g)}
+			return nil, &Error{File: file, Line: findLine(&doc, "exclude"), Msg: fmt.Sprintf("exclude: bad path glob %q", g)}
 		}
 	}
 	for _, s := range cfg.Suppress {
@@ -140,17 +159,26 @@ func suppressLines(doc *yaml.Node) []int {
 	return nil
 }
 
-func keyLine(doc *yaml.Node, key string) int {
-	root := doc
-	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
-		root = root.Content[0]
+// findLine follows a path of mapping keys and returns the last key's line.
+func findLine(doc *yaml.Node, keys ...string) int {
+	n := doc
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
 	}
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		if root.Content[i].Value == key {
-			return root.Content[i].Line
+	line := 0
+	for _, k := range keys {
+		found := false
+		for i := 0; n.Kind == yaml.MappingNode && i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == k {
+				line, n, found = n.Content[i].Line, n.Content[i+1], true
+				break
+			}
+		}
+		if !found {
+			break
 		}
 	}
-	return 0
+	return line
 }
 
 var yamlLine = regexp.MustCompile(`line (\d+): `)

@@ -117,3 +117,17 @@ func TestExclude(t *testing.T) {
 		t.Error("a bad glob was accepted")
 	}
 }
+
+func TestPostgresSupported(t *testing.T) {
+	cfg, err := Parse("c.yml", []byte("postgres:\n  supported: \">=13 <=17\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Postgres.Range.IsZero() || cfg.Postgres.Range.String() != ">=13 <=17" {
+		t.Errorf("range = %q", cfg.Postgres.Range)
+	}
+	_, err = Parse("c.yml", []byte("fail-on: error\npostgres:\n  supported: \"13+\"\n"))
+	if ce, ok := err.(*Error); !ok || ce.Line != 3 || !strings.Contains(ce.Msg, "postgres.supported") {
+		t.Errorf("bad range: %v", err)
+	}
+}

@@ -90,3 +90,60 @@ func alike(a, b *ImageUse) bool {
 	}
 	return a.Identity.Ref.Path != "" && a.Identity.Ref.Path == b.Identity.Ref.Path
 }
+
+// EngineVersion is a managed database's engine version set in
+// infrastructure code, such as Terraform's aws_db_instance.engine_version.
+type EngineVersion struct {
+	File string
+	Line int
+	// Key names the resource in its file for matching and fingerprints:
+	// "aws_db_instance.main".
+	Key string
+	// Label names it for people: `aws_db_instance "main"`.
+	Label  string
+	Engine string // "postgres", "aurora-postgresql"
+	// Version is the value as written ("14.9", "POSTGRES_14"); Major is
+	// 0 when it could not be resolved, and Unresolved then says why.
+	Version    string
+	Major      imageref.PGMajor
+	Unresolved string
+}
+
+// Workload is a Kubernetes controller that runs containers, with what the
+// rollout rules need to know about it.
+type Workload struct {
+	File string
+	Line int
+	Kind string // Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod
+	Name string
+	// Replicas is nil when the manifest does not set it (Kubernetes then
+	// runs one).
+	Replicas *int
+	// Strategy is the Deployment's strategy type as written; "" means the
+	// default, RollingUpdate.
+	Strategy string
+	// Containers are the workload's containers and init containers; each
+	// is also reported as an ImageUse.
+	Containers []Container
+}
+
+// Container is one container of a workload.
+type Container struct {
+	Name  string
+	Image string
+	Line  int
+	Init  bool
+	// DataMounts lists mount paths backed by a persistent volume (a
+	// persistentVolumeClaim, or a volumeClaimTemplate of a StatefulSet).
+	DataMounts []string
+	// Database is set by the caller once the image is identified: the
+	// container runs a Postgres-family image.
+	Database bool
+}
+
+// Manifest is what one non-Dockerfile file says.
+type Manifest struct {
+	Images    []*ImageUse
+	Engines   []*EngineVersion
+	Workloads []*Workload
+}

@@ -19,6 +19,9 @@ func TestParse(t *testing.T) {
 		{"docker.io/library/postgres:17", Ref{Name: "docker.io/library/postgres", Path: "postgres", Tag: "17"}},
 		{"index.docker.io/library/postgres:17", Ref{Name: "docker.io/library/postgres", Path: "postgres", Tag: "17"}},
 		{"  postgres:17-alpine  ", Ref{Name: "docker.io/library/postgres", Path: "postgres", Tag: "17-alpine"}},
+		// Only index.docker.io folds into docker.io; the registry host a Helm
+		// chart may spell out stays as written, so the knowledge base lists it.
+		{"registry-1.docker.io/bitnami/postgresql:16.1.0-debian-12-r2", Ref{Name: "registry-1.docker.io/bitnami/postgresql", Path: "registry-1.docker.io/bitnami/postgresql", Tag: "16.1.0-debian-12-r2"}},
 		{"postgis/postgis:16-3.4", Ref{Name: "docker.io/postgis/postgis", Path: "postgis/postgis", Tag: "16-3.4"}},
 		{"ghcr.io/acme/pg:1", Ref{Name: "ghcr.io/acme/pg", Path: "ghcr.io/acme/pg", Tag: "1"}},
 		{"localhost:5000/pg", Ref{Name: "localhost:5000/pg", Path: "localhost:5000/pg"}},

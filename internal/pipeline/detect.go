@@ -2,12 +2,7 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"sort"
-
-	"github.com/breakwater-ci/breakwater/internal/change"
-	"github.com/breakwater-ci/breakwater/internal/dockerfile"
-	"github.com/breakwater-ci/breakwater/internal/imageref"
 )
 
 // DetectedImage is one place a side of the change runs Postgres.
@@ -40,34 +35,18 @@ func Detect(ctx context.Context, opt Options) (*Detection, error) {
 		return nil, err
 	}
 	defer repo.Close()
-	base, head := set.Base, set.Head
-	d := &Detection{Base: base, Head: head}
-	kb := imageref.Default()
+	d := &Detection{Base: set.Base, Head: set.Head}
+	rd := newReader(repo, cfg)
 	for _, side := range []struct {
 		commit string
 		out    *[]DetectedImage
-	}{{base, &d.BaseImages}, {head, &d.HeadImages}} {
-		entries, err := repo.Tree(ctx, side.commit)
+	}{{set.Base, &d.BaseImages}, {set.Head, &d.HeadImages}} {
+		inv, err := rd.inventory(ctx, side.commit)
 		if err != nil {
 			return nil, err
 		}
-		for _, e := range entries {
-			if !dockerfile.IsDockerfile(e.Path) || cfg.Excluded(e.Path) {
-				continue
-			}
-			data, err := repo.ReadEntry(side.commit, e)
-			var skip *change.SkipError
-			if errors.As(err, &skip) {
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
-			uses, err := dockerfile.Parse(e.Path, data, cfg.BuildArgs)
-			if err != nil {
-				continue // check reports it; detect only lists what it can read
-			}
-			for _, u := range imageFacts(e.Path, uses, kb) {
+		for _, ff := range inv.sorted() {
+			for _, u := range ff.images {
 				if u.Image == "" || !u.IsDatabase() {
 					continue
 				}

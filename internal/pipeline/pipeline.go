@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
+	"path"
 
 	"github.com/breakwater-ci/breakwater/internal/change"
 	"github.com/breakwater-ci/breakwater/internal/check"
@@ -17,6 +17,7 @@ import (
 	"github.com/breakwater-ci/breakwater/internal/facts"
 	"github.com/breakwater-ci/breakwater/internal/finding"
 	"github.com/breakwater-ci/breakwater/internal/imageref"
+	"github.com/breakwater-ci/breakwater/internal/manifest"
 	"github.com/breakwater-ci/breakwater/internal/report"
 )
 
@@ -51,18 +52,139 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		return nil, err
 	}
 	defer repo.Close()
-	base, head := set.Base, set.Head
-
-	x := &extraction{set: set, cfg: cfg, kb: imageref.Default(), heads: map[string][]byte{}}
-	if err := x.dockerfiles(); err != nil {
+	rd := newReader(repo, cfg)
+	baseInv, err := rd.inventory(ctx, set.Base)
+	if err != nil {
 		return nil, err
 	}
-	progress(opt.Progress, "%d changed files, %d Dockerfiles read", len(set.Files), x.read)
+	headInv, err := rd.inventory(ctx, set.Head)
+	if err != nil {
+		return nil, err
+	}
+	progress(opt.Progress, "%d changed files; %d files read", len(set.Files), rd.read)
 
-	found := append(x.findings, check.Images(x.pairs)...)
+	c := compare(set, baseInv, headInv)
+	found := c.findings
+	found = append(found, check.Images(c.images)...)
+	found = append(found, check.Engines(c.engines)...)
+	found = append(found, check.Workloads(c.workloads)...)
+	baseRefs, headRefs := baseInv.refs(), headInv.refs()
+	found = append(found, check.Skew(baseRefs, headRefs, func(f string) bool { return c.touched[f] })...)
+	found = append(found, check.Unsupported(headRefs, cfg.Postgres.Range)...)
+
 	sups := cfg.Suppressions()
-	found, sups = x.inline(found, sups)
-	return &Result{Report: report.New(base, head, found, sups), Config: cfg}, nil
+	for _, ff := range headInv.sorted() {
+		sups = append(sups, ff.sups...)
+	}
+	return &Result{Report: report.New(set.Base, set.Head, found, sups), Config: cfg}, nil
+}
+
+// comparison is what the changed files say, side by side.
+type comparison struct {
+	images    []facts.Pair
+	engines   []check.EnginePair
+	workloads []*facts.Workload
+	findings  []finding.Finding // about the input: skips, parse errors
+	touched   map[string]bool   // head paths the change touched
+}
+
+// compare pairs the facts of each changed file across the change. Input
+// problems are reported for changed files only: a change is not blamed
+// for a file it did not touch.
+func compare(set *change.Set, base, head *inventory) *comparison {
+	c := &comparison{touched: map[string]bool{}}
+	files := append([]change.File(nil), set.Files...)
+	for _, f := range set.Files {
+		c.touched[f.Path()] = true
+	}
+	files = append(files, dependents(c.touched, head)...)
+	for _, f := range files {
+		if f.IsSubmodule() {
+			c.skip(&change.SkipError{Path: f.Path(), Reason: "submodule: its files are not checked"})
+			continue
+		}
+		old, cur := base.files[f.OldPath], head.files[f.NewPath]
+		if cur == nil {
+			continue // deleted, or not a file breakwater reads
+		}
+		var skip *change.SkipError
+		var bad *finding.InputError
+		switch {
+		case errors.As(cur.err, &skip):
+			c.skip(skip)
+			continue
+		case errors.As(cur.err, &bad):
+			what := "No check ran on this file."
+			c.findings = append(c.findings, finding.New(finding.ParseError, bad.File, bad.Line, "parse",
+				fmt.Sprintf("%s does not parse: %s. %s", kindName(bad.File), bad.Msg, what)))
+			continue
+		}
+		for _, e := range cur.inlineErrs {
+			c.findings = append(c.findings, finding.New(finding.ParseError, cur.path, e.Line, "inline:"+e.Msg, e.Msg))
+		}
+		var oldImages []*facts.ImageUse
+		var oldEngines []*facts.EngineVersion
+		if old != nil {
+			oldImages, oldEngines = old.images, old.engines
+		}
+		c.images = append(c.images, facts.Match(oldImages, cur.images)...)
+		c.engines = append(c.engines, check.MatchEngines(oldEngines, cur.engines)...)
+		c.workloads = append(c.workloads, cur.workloads...)
+	}
+	return c
+}
+
+// dependents lists the unchanged files whose facts still changed: a
+// compose file whose .env changed, a Terraform file whose module did.
+func dependents(touched map[string]bool, head *inventory) []change.File {
+	modules := map[string]bool{} // directories with a touched .tf file
+	for p := range touched {
+		if manifest.Classify(p) == manifest.TerraformFile {
+			modules[path.Dir(p)] = true
+		}
+	}
+	var out []change.File
+	for _, ff := range head.sorted() {
+		if touched[ff.path] {
+			continue
+		}
+		dir := path.Dir(ff.path)
+		dep := false
+		switch manifest.Classify(ff.path) {
+		case manifest.Compose:
+			dep = touched[path.Join(dir, ".env")]
+		case manifest.TerraformFile:
+			dep = modules[dir]
+		}
+		if dep {
+			out = append(out, change.File{Status: change.Modified, OldPath: ff.path, NewPath: ff.path})
+		}
+	}
+	return out
+}
+
+func (c *comparison) skip(s *change.SkipError) {
+	c.findings = append(c.findings, finding.New(finding.Skipped, s.Path, 0, s.Reason, s.Path+": "+s.Reason))
+}
+
+// kindName names a file's format in messages.
+func kindName(p string) string {
+	if dockerfile.IsDockerfile(p) {
+		return "Dockerfile"
+	}
+	switch manifest.Classify(p) {
+	case manifest.Compose:
+		return "Compose file"
+	case manifest.Kubernetes:
+		return "Kubernetes manifest"
+	case manifest.Helm:
+		return "Helm values file"
+	case manifest.Workflow:
+		return "Workflow"
+	case manifest.TerraformFile:
+		return "Terraform file"
+	}
+	return "File"
 }
 
 // prepare opens the repository, lists the change and reads the config:
@@ -149,90 +271,6 @@ func loadConfig(ctx context.Context, set *change.Set, file string) (*config.Conf
 	return config.Parse(name, data)
 }
 
-// extraction gathers facts and input findings from the changed files.
-type extraction struct {
-	set      *change.Set
-	cfg      *config.Config
-	kb       *imageref.KB
-	pairs    []facts.Pair
-	findings []finding.Finding
-	heads    map[string][]byte // head-side bytes of files read, for inline suppressions
-	read     int
-}
-
-func (x *extraction) dockerfiles() error {
-	for _, f := range x.set.Files {
-		if f.IsSubmodule() && !x.cfg.Excluded(f.Path()) {
-			x.skip(&change.SkipError{Path: f.Path(), Reason: "submodule: its files are not checked"})
-			continue
-		}
-		oldIs := f.OldPath != "" && dockerfile.IsDockerfile(f.OldPath) && !x.cfg.Excluded(f.OldPath)
-		newIs := f.NewPath != "" && dockerfile.IsDockerfile(f.NewPath) && !x.cfg.Excluded(f.NewPath)
-		if !oldIs && !newIs {
-			continue
-		}
-		var base, head []*facts.ImageUse
-		if newIs {
-			data, err := x.set.ReadNew(f)
-			if err := x.inputErr(err); err != nil {
-				return err
-			}
-			if data != nil {
-				x.heads[f.NewPath] = data
-				head = x.parse(f.NewPath, data, true)
-			}
-		}
-		if oldIs {
-			data, err := x.set.ReadOld(f)
-			var skip *change.SkipError
-			if err != nil && !errors.As(err, &skip) {
-				return err
-			}
-			if data != nil {
-				// The base side is only compared against: a base that did
-				// not parse leaves the head to stand alone.
-				base = x.parse(f.Path(), data, false)
-			}
-		}
-		x.pairs = append(x.pairs, facts.Match(base, head)...)
-	}
-	return nil
-}
-
-// inputErr turns a skip into a notice and passes real failures up.
-func (x *extraction) inputErr(err error) error {
-	var skip *change.SkipError
-	if errors.As(err, &skip) {
-		x.skip(skip)
-		return nil
-	}
-	return err
-}
-
-func (x *extraction) skip(s *change.SkipError) {
-	x.findings = append(x.findings, finding.New(finding.Skipped, s.Path, 0, s.Reason, s.Path+": "+s.Reason))
-}
-
-// parse extracts image uses. Files are reported under their head path so
-// a renamed Dockerfile keeps its fingerprints.
-func (x *extraction) parse(file string, data []byte, headSide bool) []*facts.ImageUse {
-	x.read++
-	uses, err := dockerfile.Parse(file, data, x.cfg.BuildArgs)
-	if err != nil {
-		if headSide {
-			var pe *dockerfile.ParseError
-			line, msg := 0, err.Error()
-			if errors.As(err, &pe) {
-				line, msg = pe.Line, pe.Msg
-			}
-			f := finding.New(finding.ParseError, file, line, "dockerfile", "Dockerfile does not parse: "+msg+". No image check ran on this file.")
-			x.findings = append(x.findings, f)
-		}
-		return nil
-	}
-	return imageFacts(file, uses, x.kb)
-}
-
 // imageFacts turns a Dockerfile's FROMs into facts, with identities.
 // Stage references and scratch have nothing of their own to check.
 func imageFacts(file string, uses []dockerfile.ImageUse, kb *imageref.KB) []*facts.ImageUse {
@@ -256,32 +294,6 @@ func imageFacts(file string, uses []dockerfile.ImageUse, kb *imageref.KB) []*fac
 		out = append(out, fu)
 	}
 	return out
-}
-
-// inline adds the inline suppressions of every file with findings, and
-// turns malformed ones into findings of their own.
-func (x *extraction) inline(found []finding.Finding, sups []report.Suppression) ([]finding.Finding, []report.Suppression) {
-	files := map[string]bool{}
-	for _, f := range found {
-		files[f.File] = true
-	}
-	names := make([]string, 0, len(files))
-	for name := range files {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		data, ok := x.heads[name]
-		if !ok {
-			continue
-		}
-		s, errs := config.Inline(name, data)
-		sups = append(sups, s...)
-		for _, e := range errs {
-			found = append(found, finding.New(finding.ParseError, name, e.Line, "inline:"+e.Msg, e.Msg))
-		}
-	}
-	return found, sups
 }
 
 func progress(w io.Writer, format string, args ...any) {
