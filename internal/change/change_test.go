@@ -3,6 +3,7 @@ package change
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -322,6 +323,48 @@ func TestTree(t *testing.T) {
 		data, err := r.ReadEntry(commit, entries[0])
 		if err != nil || string(data) != "FROM postgres:16-bookworm\n" {
 			t.Errorf("ReadEntry = %q, %v", data, err)
+		}
+	}
+}
+
+// ReadEntries gives the same answers as ReadEntry, file by file, for
+// plain files, links in and out of the tree, binaries and big files.
+func TestReadEntriesMatchesReadEntry(t *testing.T) {
+	g := testgit.New(t)
+	g.Write("a/Dockerfile", "FROM postgres:16-bookworm\n")
+	g.Write("b/compose.yml", "services: {}\n")
+	g.Symlink("../a/Dockerfile", "c/Dockerfile")
+	g.Symlink("/etc/passwd", "d/Dockerfile")
+	g.Write("e/Dockerfile", "FROM x\x00")
+	g.Write("f/Dockerfile", strings.Repeat("# x\n", 400))
+	for i := 0; i < 300; i++ {
+		g.Write(fmt.Sprintf("many/%03d.yml", i), fmt.Sprintf("n: %d\n", i))
+	}
+	head := g.Commit("c")
+	r := open(t, g.Dir)
+	r.MaxSize = 1000
+	for _, commit := range []string{head, Worktree} {
+		entries, err := r.Tree(context.Background(), commit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		type answer struct {
+			data string
+			err  error
+		}
+		got := map[string]answer{}
+		err = r.ReadEntries(commit, entries, func(e Entry, data []byte, err error) error {
+			got[e.Path] = answer{string(data), err}
+			return nil
+		})
+		if err != nil || len(got) != len(entries) {
+			t.Fatalf("%.8s: ReadEntries = %v after %d of %d", commit, err, len(got), len(entries))
+		}
+		for _, e := range entries {
+			want, wantErr := r.ReadEntry(commit, e)
+			if a := got[e.Path]; a.data != string(want) || (a.err == nil) != (wantErr == nil) {
+				t.Errorf("%s: batch %q, %v; one by one %q, %v", e.Path, a.data, a.err, want, wantErr)
+			}
 		}
 	}
 }

@@ -91,6 +91,11 @@ func (c *catFile) read(name string, max int64) (object, error) {
 	if _, err := io.WriteString(c.stdin, name+"\n"); err != nil {
 		return object{}, c.fail(err)
 	}
+	return c.readAnswer(name, max)
+}
+
+// readAnswer reads cat-file's answer about one object.
+func (c *catFile) readAnswer(name string, max int64) (object, error) {
 	header, err := c.stdout.ReadString('\n')
 	if err != nil {
 		return object{}, c.fail(err)
@@ -134,4 +139,47 @@ func (c *catFile) close() error {
 	defer c.mu.Unlock()
 	c.stdin.Close()
 	return c.cmd.Wait()
+}
+
+// readMany fetches many objects by ID with requests and answers in
+// flight together: a writer feeds cat-file while the answers are read, so
+// thousands of small blobs cost no round trip each. fn gets each object in
+// order; objects over max come back with nil data.
+func (c *catFile) readMany(oids []string, max int64, fn func(i int, obj object, err error) error) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, oid := range oids {
+		if strings.ContainsAny(oid, "\n\x00 ") || oid == "" {
+			return fmt.Errorf("object name %q: %w", oid, errMissing)
+		}
+	}
+	werr := make(chan error, 1)
+	go func() {
+		w := bufio.NewWriterSize(c.stdin, 64<<10)
+		for _, oid := range oids {
+			if _, err := w.WriteString(oid + "\n"); err != nil {
+				werr <- err
+				return
+			}
+		}
+		werr <- w.Flush()
+	}()
+	var firstErr error
+	for i, oid := range oids {
+		obj, err := c.readAnswer(oid, max)
+		if err != nil && !errors.Is(err, errMissing) {
+			// The stream is out of step: nothing after this can be
+			// trusted, and the writer may be stuck on a full pipe.
+			c.cmd.Process.Kill()
+			<-werr
+			return err
+		}
+		if ferr := fn(i, obj, err); ferr != nil && firstErr == nil {
+			firstErr = ferr
+		}
+	}
+	if err := <-werr; err != nil {
+		return c.fail(err)
+	}
+	return firstErr
 }

@@ -95,3 +95,43 @@ func (r *Repo) ReadEntry(commit string, e Entry) ([]byte, error) {
 	}
 	return r.readCommitted(commit, e.Path, e.Mode, e.OID)
 }
+
+// ReadEntries reads many files of a commit, as ReadEntry does, calling fn
+// for each in order. Regular files are fetched in one pipelined batch;
+// links, submodules and the work tree go one by one. An error from fn is
+// returned after all files are read; a failure of git stops at once. fn
+// must not read from the repository itself: the batch holds git's reader.
+func (r *Repo) ReadEntries(commit string, entries []Entry, fn func(e Entry, data []byte, err error) error) error {
+	var batch []int
+	var firstErr error
+	keep := func(err error) {
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	for i, e := range entries {
+		if commit != Worktree && (e.Mode == "100644" || e.Mode == "100755") && e.OID != "" {
+			batch = append(batch, i)
+			continue
+		}
+		data, err := r.ReadEntry(commit, e)
+		keep(fn(e, data, err))
+	}
+	oids := make([]string, len(batch))
+	for j, i := range batch {
+		oids[j] = entries[i].OID
+	}
+	err := r.cat.readMany(oids, r.MaxSize, func(j int, obj object, err error) error {
+		e := entries[batch[j]]
+		if err != nil {
+			return fn(e, nil, err)
+		}
+		if obj.typ != "blob" {
+			return fn(e, nil, &SkipError{e.Path, "not a regular file (" + obj.typ + ")"})
+		}
+		data, err := r.checkContent(e.Path, obj.size, obj.data)
+		return fn(e, data, err)
+	})
+	keep(err)
+	return firstErr
+}

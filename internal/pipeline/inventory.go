@@ -44,16 +44,23 @@ type fileFacts struct {
 // reader builds inventories, sharing work between the two sides: a file
 // with the same path and blob on both sides is read and parsed once.
 type reader struct {
-	repo    *change.Repo
-	cfg     *config.Config
-	kb      *imageref.KB
-	cache   map[string]*fileFacts
-	modules map[string][]*fileFacts
-	read    int
+	repo        *change.Repo
+	cfg         *config.Config
+	kb          *imageref.KB
+	cache       map[string]*fileFacts
+	idents      map[string]identity
+	moduleCache map[string][]*fileFacts
+	read        int
+}
+
+// identity is an image reference's identity, or why it has none.
+type identity struct {
+	id  imageref.Identity
+	err string
 }
 
 func newReader(repo *change.Repo, cfg *config.Config) *reader {
-	return &reader{repo: repo, cfg: cfg, kb: imageref.Default(), cache: map[string]*fileFacts{}, modules: map[string][]*fileFacts{}}
+	return &reader{repo: repo, cfg: cfg, kb: imageref.Default(), cache: map[string]*fileFacts{}, idents: map[string]identity{}, moduleCache: map[string][]*fileFacts{}}
 }
 
 // relevant reports whether breakwater reads a path.
@@ -75,6 +82,7 @@ func (rd *reader) inventory(ctx context.Context, commit string) (*inventory, err
 	for _, e := range entries {
 		byPath[e.Path] = e
 	}
+	var todo []change.Entry
 	for _, e := range entries {
 		if e.Mode == "160000" || !rd.relevant(e.Path) {
 			continue
@@ -83,23 +91,101 @@ func (rd *reader) inventory(ctx context.Context, commit string) (*inventory, err
 			modules[path.Dir(e.Path)] = append(modules[path.Dir(e.Path)], e)
 			continue
 		}
-		ff, err := rd.file(commit, e, byPath)
-		if err != nil {
-			return nil, err
-		}
-		inv.files[e.Path] = ff
+		todo = append(todo, e)
 	}
-	dirs := make([]string, 0, len(modules))
-	for d := range modules {
-		dirs = append(dirs, d)
+	if err := rd.files(ctx, commit, todo, byPath, inv); err != nil {
+		return nil, err
 	}
-	sort.Strings(dirs)
-	for _, d := range dirs {
-		if err := rd.module(commit, modules[d], inv); err != nil {
-			return nil, err
-		}
+	if err := rd.modules(commit, modules, inv); err != nil {
+		return nil, err
 	}
 	return inv, nil
+}
+
+// tfKey names a module by its files and blobs, or "" in the work tree.
+func tfKey(entries []change.Entry) string {
+	if entries[0].OID == "" {
+		return ""
+	}
+	parts := []string{"tf"}
+	for _, e := range entries {
+		parts = append(parts, e.Path+"="+e.OID)
+	}
+	return strings.Join(parts, "\x00")
+}
+
+// modules reads the Terraform modules not seen before, their files in one
+// batch from git, then each module as a whole.
+func (rd *reader) modules(commit string, modules map[string][]change.Entry, inv *inventory) error {
+	var todo []change.Entry
+	dirs := make([]string, 0, len(modules))
+	for d, entries := range modules {
+		if ffs, ok := rd.moduleCache[tfKey(entries)]; ok && tfKey(entries) != "" {
+			for _, ff := range ffs {
+				inv.files[ff.path] = ff
+			}
+			continue
+		}
+		dirs = append(dirs, d)
+		todo = append(todo, entries...)
+	}
+	sort.Strings(dirs)
+	data := map[string][]byte{}
+	ffs := map[string]*fileFacts{}
+	err := rd.repo.ReadEntries(commit, todo, func(e change.Entry, b []byte, err error) error {
+		ff := &fileFacts{path: e.Path}
+		ffs[e.Path] = ff
+		var skip *change.SkipError
+		switch {
+		case errors.As(err, &skip):
+			ff.err = skip
+		case err != nil:
+			return err
+		default:
+			rd.read++
+			data[e.Path] = b
+			ff.sups, ff.inlineErrs = inline(e.Path, b)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, d := range dirs {
+		rd.module(modules[d], data, ffs, inv)
+	}
+	return nil
+}
+
+// module extracts one Terraform module: variables and locals are shared
+// across its files.
+func (rd *reader) module(entries []change.Entry, data map[string][]byte, ffs map[string]*fileFacts, inv *inventory) {
+	files := map[string][]byte{}
+	for _, e := range entries {
+		if b, ok := data[e.Path]; ok {
+			files[e.Path] = b
+		}
+	}
+	m, errs := manifest.Terraform(files)
+	for _, err := range errs {
+		if ff := ffs[errPath(err)]; ff != nil {
+			ff.err = err
+		}
+	}
+	for _, ev := range m.Engines {
+		if ff := ffs[ev.File]; ff != nil {
+			ff.engines = append(ff.engines, ev)
+		}
+	}
+	list := make([]*fileFacts, 0, len(entries))
+	for _, e := range entries {
+		ff := ffs[e.Path]
+		inv.files[e.Path] = ff
+		list = append(list, ff)
+	}
+	if key := tfKey(entries); key != "" {
+		rd.moduleCache[key] = list
+	}
 }
 
 // cached looks a file up by path and blob; the work tree has no blob IDs,
@@ -112,50 +198,80 @@ func (rd *reader) cached(e change.Entry, extra string) (string, *fileFacts) {
 	return key, rd.cache[key]
 }
 
-func (rd *reader) file(commit string, e change.Entry, tree map[string]change.Entry) (*fileFacts, error) {
-	kind := manifest.Classify(e.Path)
-	var env change.Entry
-	if kind == manifest.Compose {
-		env = tree[path.Join(path.Dir(e.Path), ".env")]
+// files reads and extracts the files not seen before, in one batch from
+// git. Parsing stays on this goroutine: on a small machine git needs the
+// other core.
+func (rd *reader) files(ctx context.Context, commit string, todo []change.Entry, tree map[string]change.Entry, inv *inventory) error {
+	var (
+		misses []change.Entry
+		keys   = map[string]string{}
+		envs   = map[string]change.Entry{}
+	)
+	for _, e := range todo {
+		var env change.Entry
+		if manifest.Classify(e.Path) == manifest.Compose {
+			env = tree[path.Join(path.Dir(e.Path), ".env")]
+		}
+		key, ff := rd.cached(e, env.OID)
+		if ff != nil {
+			inv.files[e.Path] = ff
+			continue
+		}
+		keys[e.Path], envs[e.Path] = key, env
+		misses = append(misses, e)
 	}
-	key, ff := rd.cached(e, env.OID)
-	if ff != nil {
-		return ff, nil
+	// The .env files first: the batch below holds git's reader.
+	vars := map[string]map[string]string{}
+	var envList []change.Entry
+	for _, env := range envs {
+		if env.Path != "" && vars[env.Path] == nil {
+			vars[env.Path] = map[string]string{}
+			envList = append(envList, env)
+		}
 	}
-	ff = &fileFacts{path: e.Path}
-	data, err := rd.repo.ReadEntry(commit, e)
-	var skip *change.SkipError
-	switch {
-	case errors.As(err, &skip):
-		ff.err = skip
-	case err != nil:
-		return nil, err
-	default:
-		rd.read++
-		rd.extract(ff, kind, commit, data, env)
-		ff.sups, ff.inlineErrs = inline(e.Path, data)
+	err := rd.repo.ReadEntries(commit, envList, func(e change.Entry, data []byte, err error) error {
+		if err == nil {
+			vars[e.Path] = manifest.ParseDotEnv(data)
+		}
+		return nil // an unreadable .env is one without values
+	})
+	if err != nil {
+		return err
 	}
-	if key != "" {
-		rd.cache[key] = ff
-	}
-	return ff, nil
+	return rd.repo.ReadEntries(commit, misses, func(e change.Entry, data []byte, err error) error {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		ff := &fileFacts{path: e.Path}
+		var skip *change.SkipError
+		switch {
+		case errors.As(err, &skip):
+			ff.err = skip
+		case err != nil:
+			return err
+		default:
+			rd.read++
+			rd.extract(ff, manifest.Classify(e.Path), data, vars[envs[e.Path].Path])
+			ff.sups, ff.inlineErrs = inline(e.Path, data)
+		}
+		if key := keys[e.Path]; key != "" {
+			rd.cache[key] = ff
+		}
+		inv.files[e.Path] = ff
+		return nil
+	})
 }
 
-func (rd *reader) extract(ff *fileFacts, kind manifest.Kind, commit string, data []byte, env change.Entry) {
+func (rd *reader) extract(ff *fileFacts, kind manifest.Kind, data []byte, vars map[string]string) {
 	if dockerfile.IsDockerfile(ff.path) {
 		uses, err := dockerfile.Parse(ff.path, data, rd.cfg.BuildArgs)
 		if err != nil {
 			ff.err = err
 			return
 		}
-		ff.images = imageFacts(ff.path, uses, rd.kb)
+		ff.images = dockerfileFacts(ff.path, uses)
+		rd.identify(ff.images)
 		return
-	}
-	var vars map[string]string
-	if env.Path != "" {
-		if b, err := rd.repo.ReadEntry(commit, env); err == nil {
-			vars = manifest.ParseDotEnv(b)
-		}
 	}
 	m, err := manifest.Extract(kind, ff.path, data, vars)
 	if err != nil {
@@ -166,69 +282,10 @@ func (rd *reader) extract(ff *fileFacts, kind manifest.Kind, commit string, data
 	for _, w := range m.Workloads {
 		for i := range w.Containers {
 			c := &w.Containers[i]
-			if ref, err := imageref.Parse(c.Image); err == nil {
-				c.Database = rd.kb.Identify(ref).Database
-			}
+			c.Database = rd.ident(c.Image).id.Database
 		}
 	}
 	ff.images, ff.workloads = m.Images, m.Workloads
-}
-
-// module reads the Terraform files of one directory together, since
-// variables and locals are shared across them.
-func (rd *reader) module(commit string, entries []change.Entry, inv *inventory) error {
-	var oids []string
-	for _, e := range entries {
-		oids = append(oids, e.Path+"="+e.OID)
-	}
-	key := ""
-	if entries[0].OID != "" {
-		key = "tf\x00" + strings.Join(oids, "\x00")
-		if ffs, ok := rd.modules[key]; ok {
-			for _, ff := range ffs {
-				inv.files[ff.path] = ff
-			}
-			return nil
-		}
-	}
-	files := map[string][]byte{}
-	ffs := map[string]*fileFacts{}
-	for _, e := range entries {
-		ff := &fileFacts{path: e.Path}
-		ffs[e.Path] = ff
-		data, err := rd.repo.ReadEntry(commit, e)
-		var skip *change.SkipError
-		switch {
-		case errors.As(err, &skip):
-			ff.err = skip
-		case err != nil:
-			return err
-		default:
-			rd.read++
-			files[e.Path] = data
-			ff.sups, ff.inlineErrs = inline(e.Path, data)
-		}
-	}
-	m, errs := manifest.Terraform(files)
-	for _, err := range errs {
-		if p := errPath(err); ffs[p] != nil {
-			ffs[p].err = err
-		}
-	}
-	for _, ev := range m.Engines {
-		if ff := ffs[ev.File]; ff != nil {
-			ff.engines = append(ff.engines, ev)
-		}
-	}
-	list := make([]*fileFacts, 0, len(ffs))
-	for _, ff := range ffs {
-		inv.files[ff.path] = ff
-		list = append(list, ff)
-	}
-	if key != "" {
-		rd.modules[key] = list
-	}
-	return nil
 }
 
 func (rd *reader) identify(uses []*facts.ImageUse) {
@@ -236,13 +293,25 @@ func (rd *reader) identify(uses []*facts.ImageUse) {
 		if u.Image == "" {
 			continue
 		}
-		ref, err := imageref.Parse(u.Image)
-		if err != nil {
-			u.RefError = err.Error()
-			continue
-		}
-		u.Identity = rd.kb.Identify(ref)
+		id := rd.ident(u.Image)
+		u.Identity, u.RefError = id.id, id.err
 	}
+}
+
+// ident identifies an image, once per distinct reference: a monorepo
+// names the same few images thousands of times.
+func (rd *reader) ident(image string) identity {
+	id, ok := rd.idents[image]
+	if ok {
+		return id
+	}
+	if ref, err := imageref.Parse(image); err != nil {
+		id.err = err.Error()
+	} else {
+		id.id = rd.kb.Identify(ref)
+	}
+	rd.idents[image] = id
+	return id
 }
 
 func inline(p string, data []byte) ([]report.Suppression, []config.InlineError) {
@@ -279,5 +348,21 @@ func (inv *inventory) sorted() []*fileFacts {
 		out = append(out, ff)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].path < out[j].path })
+	return out
+}
+
+// dockerfileFacts turns a Dockerfile's FROMs into facts. Stage references
+// and scratch have nothing of their own to check.
+func dockerfileFacts(file string, uses []dockerfile.ImageUse) []*facts.ImageUse {
+	out := make([]*facts.ImageUse, 0, len(uses))
+	for _, u := range uses {
+		if u.StageRef || u.Scratch {
+			continue
+		}
+		out = append(out, &facts.ImageUse{
+			File: file, Line: u.Line, Key: u.Key(), Label: u.Label(),
+			Raw: u.Raw, Image: u.Image, Unresolved: u.Unresolved, RunsPostgres: u.RunsPostgres,
+		})
+	}
 	return out
 }

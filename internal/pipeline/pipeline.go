@@ -16,7 +16,6 @@ import (
 	"github.com/breakwater-ci/breakwater/internal/dockerfile"
 	"github.com/breakwater-ci/breakwater/internal/facts"
 	"github.com/breakwater-ci/breakwater/internal/finding"
-	"github.com/breakwater-ci/breakwater/internal/imageref"
 	"github.com/breakwater-ci/breakwater/internal/manifest"
 	"github.com/breakwater-ci/breakwater/internal/report"
 )
@@ -269,31 +268,6 @@ func loadConfig(ctx context.Context, set *change.Set, file string) (*config.Conf
 		return nil, fmt.Errorf("read config: %w", err)
 	}
 	return config.Parse(name, data)
-}
-
-// imageFacts turns a Dockerfile's FROMs into facts, with identities.
-// Stage references and scratch have nothing of their own to check.
-func imageFacts(file string, uses []dockerfile.ImageUse, kb *imageref.KB) []*facts.ImageUse {
-	out := make([]*facts.ImageUse, 0, len(uses))
-	for _, u := range uses {
-		if u.StageRef || u.Scratch {
-			continue
-		}
-		fu := &facts.ImageUse{
-			File: file, Line: u.Line, Key: u.Key(), Label: u.Label(),
-			Raw: u.Raw, Image: u.Image, Unresolved: u.Unresolved, RunsPostgres: u.RunsPostgres,
-		}
-		if u.Image != "" {
-			ref, err := imageref.Parse(u.Image)
-			if err != nil {
-				fu.RefError = err.Error()
-			} else {
-				fu.Identity = kb.Identify(ref)
-			}
-		}
-		out = append(out, fu)
-	}
-	return out
 }
 
 func progress(w io.Writer, format string, args ...any) {
