@@ -40,6 +40,7 @@ demo: build
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	./bench/dockerfiles.sh $(BIN) 2000
+	./bench/monorepo.sh $(BIN) 5000 5
 
 clean:
 	rm -rf bin
