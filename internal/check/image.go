@@ -31,9 +31,11 @@ func Images(pairs []facts.Pair) []finding.Finding {
 	return out
 }
 
-// comparable reports whether both sides are resolved and differ.
+// comparable reports whether both sides are resolved and differ, in the
+// image or in the Postgres package a stage installs on it.
 func comparable(p facts.Pair) bool {
-	return p.Base != nil && p.Base.Image != "" && p.Head.Image != "" && p.Base.Image != p.Head.Image
+	return p.Base != nil && p.Base.Image != "" && p.Head.Image != "" &&
+		(p.Base.Image != p.Head.Image || p.Base.Package != p.Head.Package)
 }
 
 func newFinding(r *finding.Rule, u *facts.ImageUse, msg string) finding.Finding {
@@ -63,8 +65,8 @@ func libcSwap(p facts.Pair) []finding.Finding {
 	if db {
 		what = "Text indexes built under one C library's collation are out of order under the other: queries miss rows and unique indexes admit duplicates"
 	}
-	f := newFinding(LibcSwap, p.Head, fmt.Sprintf("%s moves from %s to %s (%s → %s). %s.",
-		p.Head.Label, from, to, p.Base.Image, p.Head.Image, what))
+	f := newFinding(LibcSwap, p.Head, fmt.Sprintf("%s moves from %s to %s (%s → %s). %s.%s",
+		p.Head.Label, from, to, p.Base.Image, p.Head.Image, what, weakNote(p, imageref.FactLibc)))
 	f.Evidence = transition(p)
 	if db {
 		f.Remediation = "Keep the database image on " + from + ": pin a tag of the same OS family as before (for example " +
@@ -110,8 +112,8 @@ func collationChange(p facts.Pair) []finding.Finding {
 	if sev == finding.Error {
 		effect = "The sort order of text changes under the existing data: B-tree indexes on text become silently corrupt."
 	}
-	f := newFinding(CollationChange, p.Head, fmt.Sprintf("%s changes collation: %s. %s",
-		p.Head.Label, strings.Join(parts, "; "), effect))
+	f := newFinding(CollationChange, p.Head, fmt.Sprintf("%s changes collation: %s. %s%s",
+		p.Head.Label, strings.Join(parts, "; "), effect, weakNote(p, imageref.FactLibc)))
 	f.Severity = sev
 	f.Evidence = transition(p)
 	f.Remediation = reindexPlan
@@ -154,8 +156,8 @@ func postgresMajor(p facts.Pair) []finding.Finding {
 	if from == 0 || to == 0 {
 		return nil
 	}
-	return majorChange(p.Head.File, p.Head.Line, p.Head.Key, p.Head.Label, p.Base.Image, p.Head.Image, from, to,
-		"the new server cannot open the old data directory")
+	return majorChange(p.Head.File, p.Head.Line, p.Head.Key, p.Head.Label, useText(p.Base), useText(p.Head), from, to,
+		"the new server cannot open the old data directory"+weakNote(p, imageref.FactPostgres))
 }
 
 // majorChange reports a Postgres major that rises or falls between two
@@ -211,6 +213,14 @@ func imageUnknown(p facts.Pair) []finding.Finding {
 	return []finding.Finding{f}
 }
 
+// useText names a use in evidence: its image, and the package it installs.
+func useText(u *facts.ImageUse) string {
+	if u.Package != "" {
+		return u.Image + " + " + u.Package
+	}
+	return u.Image
+}
+
 // transition is the evidence line "a (facts) → b (facts)".
 func transition(p facts.Pair) string {
 	return fmt.Sprintf("%s (%s) → %s (%s)", p.Base.Image, describe(p.Base.Identity), p.Head.Image, describe(p.Head.Identity))
@@ -237,7 +247,29 @@ func describe(id imageref.Identity) string {
 	if len(parts) == 0 {
 		return "unknown OS and libc"
 	}
-	return strings.Join(parts, ", ")
+	return strings.Join(parts, ", ") + "; " + sources(id)
+}
+
+// sources says where an identity's facts came from: "source: kb", or
+// "source: kb, Postgres from package" when facts came from several places.
+func sources(id imageref.Identity) string {
+	s := "source: " + orDefault(id.Source, "unknown")
+	for _, f := range []struct{ fact, name string }{
+		{imageref.FactOS, "OS"}, {imageref.FactLibc, "libc"}, {imageref.FactICU, "ICU"}, {imageref.FactPostgres, "Postgres"},
+	} {
+		if src := id.SourceOf(f.fact); src != id.Source {
+			s += ", " + f.name + " from " + src
+		}
+	}
+	return s
+}
+
+// weakNote is added to a message whose facts rest on the image name.
+func weakNote(p facts.Pair, fact string) string {
+	if p.Base.Identity.Weak(fact) || p.Head.Identity.Weak(fact) {
+		return " This rests on the image name alone (source: name): pin a base image breakwater knows, or declare the image in .breakwater.yml under images."
+	}
+	return ""
 }
 
 func osName(os string) string {

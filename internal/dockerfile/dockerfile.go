@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/breakwater-ci/breakwater/internal/finding"
+	"github.com/breakwater-ci/breakwater/internal/imageref"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
@@ -39,6 +40,19 @@ type ImageUse struct {
 	// installs or starts a Postgres server: its base image then holds the
 	// database's data and collation.
 	RunsPostgres bool
+	// Installs are the Postgres server packages the stage (or a stage
+	// built on it) installs; the first with a version gives the major.
+	Installs []Install
+}
+
+// PackageMajor is the Postgres major the stage's packages install, or 0.
+func (u ImageUse) PackageMajor() (imageref.PGMajor, string) {
+	for _, in := range u.Installs {
+		if in.Major != 0 {
+			return in.Major, in.Package
+		}
+	}
+	return 0, ""
 }
 
 // Key names the use within its file for matching and fingerprints: the
@@ -134,7 +148,8 @@ func Parse(file string, src []byte, buildArgs map[string]string) ([]ImageUse, er
 			u.StageRef, u.Parent = true, j
 		}
 		u.Scratch = u.Image == "scratch"
-		u.RunsPostgres = runsPostgres(st.Commands)
+		u.Installs = installs(st.Commands, env.vals)
+		u.RunsPostgres = runsPostgres(st.Commands) || len(u.Installs) > 0
 		uses[i] = u
 		if st.Name != "" {
 			stageIndex[strings.ToLower(st.Name)] = i
@@ -144,8 +159,10 @@ func Parse(file string, src []byte, buildArgs map[string]string) ([]ImageUse, er
 	// A stage built on another carries its parent's base into the
 	// database: mark the chain up to the real image.
 	for i := len(uses) - 1; i >= 0; i-- {
-		if uses[i].RunsPostgres && uses[i].StageRef {
-			uses[uses[i].Parent].RunsPostgres = true
+		if uses[i].StageRef {
+			p := &uses[uses[i].Parent]
+			p.RunsPostgres = p.RunsPostgres || uses[i].RunsPostgres
+			p.Installs = append(p.Installs, uses[i].Installs...)
 		}
 	}
 	return uses, nil

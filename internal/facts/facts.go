@@ -23,6 +23,10 @@ type ImageUse struct {
 	// RunsPostgres is set when the use installs or starts a Postgres
 	// server, so its OS holds the database's collation.
 	RunsPostgres bool
+	// Package is the versioned Postgres server package a Dockerfile stage
+	// installs ("postgresql=11.1-r0"); PackageMajor is its major.
+	Package      string
+	PackageMajor imageref.PGMajor
 	Identity     imageref.Identity
 }
 
@@ -44,7 +48,8 @@ func (p Pair) Changed() bool {
 	if p.Base == nil {
 		return true
 	}
-	return p.Base.Image != p.Head.Image || p.Base.Raw != p.Head.Raw || p.Base.RunsPostgres != p.Head.RunsPostgres
+	return p.Base.Image != p.Head.Image || p.Base.Raw != p.Head.Raw || p.Base.RunsPostgres != p.Head.RunsPostgres ||
+		p.Base.Package != p.Head.Package
 }
 
 // Match pairs base and head uses of one file by key, then leftover uses

@@ -16,7 +16,7 @@ func (kb *KB) Identify(r Ref) Identity {
 		id.Note = fmt.Sprintf("%s is not in breakwater's knowledge base", r.Path)
 		return id
 	}
-	id.Database, id.Source = img.database, "kb"
+	id.Database, id.Source = img.database, SourceKB
 	tag := r.Tag
 	if tag == "" {
 		tag = "latest"
@@ -86,7 +86,7 @@ func (kb *KB) findImage(name string) (*image, map[string]string) {
 // can take the tag, and with a reason when the tag is understood but its
 // facts are not known.
 func (kb *KB) resolve(img *image, ru *rule, g map[string]string, r Ref, shown string) (Identity, string, bool) {
-	id := Identity{Ref: r, Database: img.database, Source: "kb"}
+	id := Identity{Ref: r, Database: img.database, Source: SourceKB}
 	var version []int
 	var pre bool
 	var notes []string

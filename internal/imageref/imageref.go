@@ -70,9 +70,44 @@ type Identity struct {
 	// Note explains a floating resolution, e.g. "postgres:17 does not name
 	// its Debian release; it follows the postgres image's Debian default:
 	// bookworm until 2025-08, trixie since", or why the image is unknown.
-	Note   string
-	Source string // where the facts came from: "kb"; "" when nothing is known
+	Note string
+	// Source is where the facts came from (one of the Source* constants);
+	// "" when nothing is known. Sources overrides it per fact when facts
+	// came from different places: a stage's OS from its FROM image (kb),
+	// its Postgres major from the package it installs (package).
+	Source  string
+	Sources map[string]string // keys: FactOS, FactLibc, FactICU, FactPostgres
 }
+
+// Where a fact came from, weakest last.
+const (
+	SourceRegistry   = "registry"   // read from the image itself
+	SourceConfig     = "config"     // declared by the user in .breakwater.yml
+	SourceDockerfile = "dockerfile" // a Dockerfile in this repository builds the image
+	SourcePackage    = "package"    // a package install in a RUN line
+	SourceKB         = "kb"         // the knowledge base, by image and tag
+	SourceName       = "name"       // inferred from the reference's name
+)
+
+// The facts an Identity carries, as keys of Sources.
+const (
+	FactOS       = "os" // OS family and release
+	FactLibc     = "libc"
+	FactICU      = "icu"
+	FactPostgres = "postgres" // Postgres major
+)
+
+// SourceOf says where one fact came from.
+func (id Identity) SourceOf(fact string) string {
+	if s, ok := id.Sources[fact]; ok {
+		return s
+	}
+	return id.Source
+}
+
+// Weak reports whether a fact rests only on the reference's name, which
+// a check must say when it relies on it.
+func (id Identity) Weak(fact string) bool { return id.SourceOf(fact) == SourceName }
 
 // PGMajor is a Postgres major version, encoded like Postgres's own
 // server_version_num divided by 100: 9.6 is 906, 17 is 1700.

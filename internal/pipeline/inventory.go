@@ -295,6 +295,12 @@ func (rd *reader) identify(uses []*facts.ImageUse) {
 		}
 		id := rd.ident(u.Image)
 		u.Identity, u.RefError = id.id, id.err
+		if u.PackageMajor != 0 {
+			// The package a stage installs decides its Postgres; the OS
+			// under it still comes from the FROM image.
+			u.Identity.PostgresMajor, u.Identity.Database = u.PackageMajor, true
+			u.Identity.Sources = withSource(u.Identity.Sources, imageref.FactPostgres, imageref.SourcePackage)
+		}
 	}
 }
 
@@ -359,10 +365,23 @@ func dockerfileFacts(file string, uses []dockerfile.ImageUse) []*facts.ImageUse 
 		if u.StageRef || u.Scratch {
 			continue
 		}
+		major, pkg := u.PackageMajor()
 		out = append(out, &facts.ImageUse{
 			File: file, Line: u.Line, Key: u.Key(), Label: u.Label(),
 			Raw: u.Raw, Image: u.Image, Unresolved: u.Unresolved, RunsPostgres: u.RunsPostgres,
+			Package: pkg, PackageMajor: major,
 		})
 	}
+	return out
+}
+
+// withSource copies a sources map with one fact's source set; identities
+// are shared between uses, so their maps are never written in place.
+func withSource(m map[string]string, fact, source string) map[string]string {
+	out := make(map[string]string, len(m)+1)
+	for k, v := range m {
+		out[k] = v
+	}
+	out[fact] = source
 	return out
 }
