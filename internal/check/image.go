@@ -15,7 +15,7 @@ import (
 // imageCheck looks at one matched pair of image uses.
 type imageCheck func(p facts.Pair) []finding.Finding
 
-var imageChecks = []imageCheck{libcSwap, collationChange, floatingOSTag, postgresMajor, imageUnknown}
+var imageChecks = []imageCheck{libcSwap, collationChange, floatingOSTag, postgresMajor, imageUnknown, identityChanged}
 
 // Images runs every image check over the matched pairs.
 func Images(pairs []facts.Pair) []finding.Finding {
@@ -35,7 +35,14 @@ func Images(pairs []facts.Pair) []finding.Finding {
 // image or in the Postgres package a stage installs on it.
 func comparable(p facts.Pair) bool {
 	return p.Base != nil && p.Base.Image != "" && p.Head.Image != "" &&
-		(p.Base.Image != p.Head.Image || p.Base.Package != p.Head.Package)
+		(p.Base.Image != p.Head.Image || p.Base.Package != p.Head.Package || !sameFacts(p.Base.Identity, p.Head.Identity))
+}
+
+// sameFacts reports whether two identities say the same of what matters:
+// an image built here keeps its name while its Dockerfile changes.
+func sameFacts(a, b imageref.Identity) bool {
+	return a.Known == b.Known && a.OS == b.OS && a.Release == b.Release && a.Libc == b.Libc &&
+		a.ICU == b.ICU && a.PostgresMajor == b.PostgresMajor
 }
 
 func newFinding(r *finding.Rule, u *facts.ImageUse, msg string) finding.Finding {
@@ -199,7 +206,7 @@ func imageUnknown(p facts.Pair) []finding.Finding {
 			h.Label, h.Raw, strings.Join(h.Unresolved, ", "))
 	case h.RefError != "":
 		msg = fmt.Sprintf("%s: %s", h.Label, h.RefError)
-	case h.IsDatabase() && !h.Identity.Known:
+	case h.IsDatabase() && !h.Identity.Known && (p.Base == nil || !p.Base.Identity.Known || p.Base.Image == h.Image):
 		msg = fmt.Sprintf("Cannot tell the libc of %s (%s): the libc and collation checks did not run on it. Pin a base image breakwater knows (for example postgres:17-bookworm), or suppress this notice with a reason.",
 			h.Image, h.Label)
 		if h.Identity.Note != "" {
@@ -211,6 +218,51 @@ func imageUnknown(p facts.Pair) []finding.Finding {
 	f := newFinding(ImageUnknown, h, msg)
 	f.Evidence = h.Raw
 	return []finding.Finding{f}
+}
+
+func identityChanged(p facts.Pair) []finding.Finding {
+	if !comparable(p) || !(p.Base.IsDatabase() || p.Head.IsDatabase()) {
+		return nil
+	}
+	b, h := p.Base.Identity, p.Head.Identity
+	var msg, fix string
+	switch {
+	case b.Ref.Path == h.Ref.Path && b.Ref.Tag == h.Ref.Tag && b.Ref.Digest != h.Ref.Digest:
+		if b.Source == imageref.SourceRegistry && h.Source == imageref.SourceRegistry {
+			return nil // both sides were read from the images: the other rules compared them
+		}
+		msg = fmt.Sprintf("%s changes the digest of %s from %s to %s while the tag stays: the image behind the tag changed, and its libc, collation or Postgres major may have changed with it.",
+			p.Head.Label, tagged(h.Ref), short(b.Ref.Digest), short(h.Ref.Digest))
+		fix = "Run breakwater with --resolve-images (the Action does by default) so it reads both images from the registry and compares what is in them; or check the new image's /etc/os-release and Postgres version by hand before merging."
+	case b.Known && !h.Known:
+		msg = fmt.Sprintf("%s moves from %s, whose OS and libc breakwater can tell (%s), to %s, whose it cannot: the libc and collation checks could not compare them.",
+			p.Head.Label, p.Base.Image, describe(b), p.Head.Image)
+		fix = "Pin a base image breakwater knows, declare the new image in .breakwater.yml (images: {NAME: {dockerfile: PATH}} or {same-as: REF}), or run with --resolve-images."
+	case !b.Known && h.Known:
+		msg = fmt.Sprintf("%s moves from %s, whose OS and libc breakwater cannot tell, to %s (%s): whether the libc or collation changed is unknown.",
+			p.Head.Label, p.Base.Image, p.Head.Image, describe(h))
+		fix = "Check what the old image ran on (its /etc/os-release), or declare it in .breakwater.yml so later changes are compared."
+	default:
+		return nil
+	}
+	f := newFinding(IdentityChanged, p.Head, msg)
+	f.Evidence = transition(p)
+	f.Remediation = fix
+	return []finding.Finding{f}
+}
+
+func tagged(r imageref.Ref) string {
+	if r.Tag == "" {
+		return r.Path
+	}
+	return r.Path + ":" + r.Tag
+}
+
+func short(digest string) string {
+	if len(digest) > 19 {
+		return digest[:19] + "…"
+	}
+	return orDefault(digest, "no digest")
 }
 
 // useText names a use in evidence: its image, and the package it installs.

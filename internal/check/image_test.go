@@ -119,14 +119,36 @@ func TestImages(t *testing.T) {
 			want: []string{},
 		},
 		{
-			name: "unknown database image",
-			base: "postgres:16-bookworm", head: "acme/postgres-custom:2024", headRunsPG: true,
+			name: "a new unknown database image",
+			head: "acme/db-custom:2024", headRunsPG: true,
 			want: []string{"image/unknown=notice"},
+		},
+		{
+			name: "from a known to an unknown database image",
+			base: "postgres:16-bookworm", head: "acme/db-custom:2024", headRunsPG: true,
+			want: []string{"image/identity-changed=warning"},
+		},
+		{
+			name: "from an unknown to a known database image",
+			base: "acme/db-custom:2024", head: "postgres:16-bookworm", baseRunsPG: true,
+			want: []string{"image/identity-changed=warning"},
 		},
 		{
 			name: "digest only: never a guess",
 			base: "postgres:16-bookworm", head: "postgres@sha256:4aea012537edfad80f98d870a36e6b90b4c09b27be7f4b4759d72db863baeebb",
-			want: []string{"image/unknown=notice"},
+			want: []string{"image/identity-changed=warning"},
+		},
+		{
+			name: "new digest under the same tag",
+			base: "postgres:16-bookworm@sha256:1111111111111111111111111111111111111111111111111111111111111111",
+			head: "postgres:16-bookworm@sha256:2222222222222222222222222222222222222222222222222222222222222222",
+			want: []string{"image/identity-changed=warning"},
+		},
+		{
+			name: "new digest of an application image",
+			base: "golang:1.22-bookworm@sha256:1111111111111111111111111111111111111111111111111111111111111111",
+			head: "golang:1.22-bookworm@sha256:2222222222222222222222222222222222222222222222222222222222222222",
+			want: []string{},
 		},
 		{
 			name: "unknown application image says nothing",

@@ -53,6 +53,16 @@ var (
 	}
 )
 
+// IdentityChanged is the rule for an image whose identity changed out of
+// sight: a new digest under the same tag, or facts lost on one side.
+var IdentityChanged = &finding.Rule{
+	ID:       "image/identity-changed",
+	Title:    "Database image changed in a way breakwater cannot see through",
+	Severity: finding.Warning,
+	Summary:  "A database image's digest changed while its tag stayed, or its OS and libc can be told on one side of the change but not the other. What is behind the image may have changed libc, collation or Postgres major.",
+	Incident: debianAlpineIncident + " The real images were custom ones, and some swaps were a new digest under an unchanged tag.",
+}
+
 func init() {
-	finding.Register(LibcSwap, CollationChange, FloatingOSTag, ImageUnknown, MajorUpgrade, Downgrade)
+	finding.Register(LibcSwap, CollationChange, FloatingOSTag, ImageUnknown, MajorUpgrade, Downgrade, IdentityChanged)
 }

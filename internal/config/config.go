@@ -33,6 +33,15 @@ type Config struct {
 	Exclude []string `yaml:"exclude"`
 	// Postgres is the Postgres policy.
 	Postgres Postgres `yaml:"postgres"`
+	// Images declares what images breakwater cannot identify by name
+	// are: built from a Dockerfile here, or the same as a known image.
+	Images map[string]ImageDecl `yaml:"images"`
+}
+
+// ImageDecl says what an image is. Exactly one field is set.
+type ImageDecl struct {
+	Dockerfile string `yaml:"dockerfile"` // repository path of the Dockerfile that builds it
+	SameAs     string `yaml:"same-as"`    // a reference breakwater knows, e.g. postgres:12.6-alpine
 }
 
 // Postgres is the `postgres:` section.
@@ -98,6 +107,23 @@ func Parse(file string, data []byte) (*Config, error) {
 			return nil, &Error{File: file, Line: findLine(&doc, "postgres", "supported"), Msg: "postgres.supported: " + err.Error()}
 		}
 		cfg.Postgres.Range = r
+	}
+	for name, d := range cfg.Images {
+		line := findLine(&doc, "images", name)
+		if (d.Dockerfile == "") == (d.SameAs == "") {
+			return nil, &Error{File: file, Line: line, Msg: fmt.Sprintf("images: %s: set exactly one of dockerfile and same-as", name)}
+		}
+		if d.SameAs != "" {
+			if _, err := imageref.Parse(d.SameAs); err != nil {
+				return nil, &Error{File: file, Line: line, Msg: fmt.Sprintf("images: %s: same-as: %v", name, err)}
+			}
+		}
+		if d.Dockerfile != "" && (path.IsAbs(d.Dockerfile) || strings.HasPrefix(path.Clean(d.Dockerfile), "..")) {
+			return nil, &Error{File: file, Line: line, Msg: fmt.Sprintf("images: %s: dockerfile %q must be a path inside the repository", name, d.Dockerfile)}
+		}
+		if _, err := imageref.Parse(name); err != nil {
+			return nil, &Error{File: file, Line: line, Msg: fmt.Sprintf("images: %q is not an image name: %v", name, err)}
+		}
 	}
 	for _, g := range cfg.Exclude {
 		if _, err := path.Match(strings.ReplaceAll(g, "**", "x"), ""); err != nil || g == "" {
@@ -193,4 +219,15 @@ func yamlError(file string, err error) error {
 		return &Error{File: file, Line: line, Msg: strings.TrimSpace(msg[:m[0]] + msg[m[1]:])}
 	}
 	return &Error{File: file, Msg: msg}
+}
+
+// Image finds the declaration for an image reference: by its repository,
+// with or without the registry ("acme/pgsql" matches docker.io/acme/pgsql:1).
+func (c *Config) Image(ref imageref.Ref) (ImageDecl, bool) {
+	for _, name := range []string{ref.Path, ref.Name} {
+		if d, ok := c.Images[name]; ok {
+			return d, true
+		}
+	}
+	return ImageDecl{}, false
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/breakwater-ci/breakwater/internal/finding"
+	"github.com/breakwater-ci/breakwater/internal/imageref"
 	"github.com/breakwater-ci/breakwater/internal/report"
 )
 
@@ -129,5 +130,38 @@ func TestPostgresSupported(t *testing.T) {
 	_, err = Parse("c.yml", []byte("fail-on: error\npostgres:\n  supported: \"13+\"\n"))
 	if ce, ok := err.(*Error); !ok || ce.Line != 3 || !strings.Contains(ce.Msg, "postgres.supported") {
 		t.Errorf("bad range: %v", err)
+	}
+}
+
+func TestImages(t *testing.T) {
+	cfg, err := Parse("c.yml", []byte("images:\n  acme/pgsql:\n    dockerfile: docker/pgsql/Dockerfile\n  ghcr.io/acme/legacy:\n    same-as: postgres:12.6-alpine\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ref, want := range map[string]string{"acme/pgsql:95244_2021": "docker/pgsql/Dockerfile", "docker.io/acme/pgsql": "docker/pgsql/Dockerfile", "ghcr.io/acme/legacy:1": "same-as:postgres:12.6-alpine", "acme/other:1": ""} {
+		r, err := imageref.Parse(ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, ok := cfg.Image(r)
+		got := d.Dockerfile
+		if d.SameAs != "" {
+			got = "same-as:" + d.SameAs
+		}
+		if got != want || ok != (want != "") {
+			t.Errorf("Image(%s) = %q, %v; want %q", ref, got, ok, want)
+		}
+	}
+	for _, bad := range []string{
+		"images:\n  acme/x: {}\n",
+		"images:\n  acme/x:\n    dockerfile: a\n    same-as: postgres:16\n",
+		"images:\n  acme/x:\n    same-as: \"NOT A REF\"\n",
+		"images:\n  acme/x:\n    dockerfile: ../outside/Dockerfile\n",
+	} {
+		if _, err := Parse("c.yml", []byte(bad)); err == nil {
+			t.Errorf("accepted %q", bad)
+		} else if ce, ok := err.(*Error); !ok || ce.Line != 2 {
+			t.Errorf("%q: error %v, want one on line 2", bad, err)
+		}
 	}
 }

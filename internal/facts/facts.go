@@ -27,7 +27,11 @@ type ImageUse struct {
 	// installs ("postgresql=11.1-r0"); PackageMajor is its major.
 	Package      string
 	PackageMajor imageref.PGMajor
-	Identity     imageref.Identity
+	// BuiltFrom is the repository path of the Dockerfile that builds the
+	// image, when the repository builds it (compose build:, a bake target,
+	// or images: in .breakwater.yml); its identity then comes from there.
+	BuiltFrom string
+	Identity  imageref.Identity
 }
 
 // IsDatabase reports whether the use carries Postgres data: a Postgres

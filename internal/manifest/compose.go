@@ -3,6 +3,7 @@ package manifest
 import (
 	"bytes"
 	"fmt"
+	"path"
 	"sort"
 	"strings"
 
@@ -38,6 +39,7 @@ func (x *extractor) compose(data []byte, env map[string]string) error {
 				File: x.file, Line: img.Line,
 				Key: "service:" + svc.key, Label: fmt.Sprintf("service %q", svc.key),
 				Raw: img.Value, Image: image, Unresolved: unresolved,
+				BuiltFrom: buildDockerfile(x.file, get(svc.value, "build"), env),
 			})
 		}
 		return nil
@@ -271,4 +273,35 @@ func unquoteDouble(s string) string {
 		b.WriteByte(c)
 	}
 	return b.String()
+}
+
+// buildDockerfile is the repository path of the Dockerfile a service's
+// build: names, "" when there is none or it is not in this repository.
+// build: is a context path, or a map with context and dockerfile.
+func buildDockerfile(file string, build *yaml.Node, env map[string]string) string {
+	if build == nil {
+		return ""
+	}
+	context, dockerfile := ".", "Dockerfile"
+	if s := scalar(build); s != nil {
+		context = s.Value
+	} else {
+		if c := scalar(get(build, "context")); c != nil {
+			context = c.Value
+		}
+		if d := scalar(get(build, "dockerfile")); d != nil {
+			dockerfile = d.Value
+		}
+	}
+	context, _, err1 := interpolate(context, env)
+	dockerfile, _, err2 := interpolate(dockerfile, env)
+	if err1 != nil || err2 != nil || strings.Contains(context, "://") || strings.HasPrefix(context, "git@") ||
+		path.IsAbs(context) || path.IsAbs(dockerfile) {
+		return ""
+	}
+	p := path.Clean(path.Join(path.Dir(file), context, dockerfile))
+	if p == ".." || strings.HasPrefix(p, "../") {
+		return "" // outside the repository
+	}
+	return p
 }

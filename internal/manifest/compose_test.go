@@ -140,3 +140,43 @@ func TestParseDotEnv(t *testing.T) {
 		t.Errorf("ParseDotEnv:\n got %q\nwant %q", got, want)
 	}
 }
+
+func TestComposeBuild(t *testing.T) {
+	src := `services:
+  db:
+    build: ./db
+    image: acme/db
+  api:
+    build:
+      context: services/api
+      dockerfile: deploy/Dockerfile.prod
+    image: acme/api:${TAG:-1}
+  remote:
+    build: https://github.com/acme/x.git
+    image: acme/x
+  outside:
+    build: ../../elsewhere
+    image: acme/y
+  plain:
+    image: postgres:16-bookworm
+`
+	m, err := Extract(Compose, "deploy/compose.yml", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"service:db":      "deploy/db/Dockerfile",
+		"service:api":     "deploy/services/api/deploy/Dockerfile.prod",
+		"service:remote":  "",
+		"service:outside": "",
+		"service:plain":   "",
+	}
+	if len(m.Images) != len(want) {
+		t.Fatalf("%d images", len(m.Images))
+	}
+	for _, u := range m.Images {
+		if u.BuiltFrom != want[u.Key] {
+			t.Errorf("%s: BuiltFrom = %q, want %q", u.Key, u.BuiltFrom, want[u.Key])
+		}
+	}
+}

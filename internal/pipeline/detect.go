@@ -45,6 +45,7 @@ func Detect(ctx context.Context, opt Options) (*Detection, error) {
 		if err != nil {
 			return nil, err
 		}
+		rd.resolveBuilt(inv)
 		for _, ff := range inv.sorted() {
 			for _, u := range ff.images {
 				if u.Image == "" || !u.IsDatabase() {

@@ -61,6 +61,8 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		return nil, err
 	}
 	progress(opt.Progress, "%d changed files; %d files read", len(set.Files), rd.read)
+	rd.resolveBuilt(baseInv)
+	rd.resolveBuilt(headInv)
 
 	c := compare(set, baseInv, headInv)
 	found := c.findings
@@ -149,11 +151,14 @@ func dependents(touched map[string]bool, head *inventory) []change.File {
 		}
 		dir := path.Dir(ff.path)
 		dep := false
+		for _, u := range ff.images {
+			dep = dep || touched[u.BuiltFrom]
+		}
 		switch manifest.Classify(ff.path) {
 		case manifest.Compose:
-			dep = touched[path.Join(dir, ".env")]
+			dep = dep || touched[path.Join(dir, ".env")]
 		case manifest.TerraformFile:
-			dep = modules[dir]
+			dep = dep || modules[dir]
 		}
 		if dep {
 			out = append(out, change.File{Status: change.Modified, OldPath: ff.path, NewPath: ff.path})

@@ -130,3 +130,35 @@ func TestDetect(t *testing.T) {
 		}
 	}
 }
+
+// Findings say where the facts they rest on came from.
+func TestEvidenceNamesSources(t *testing.T) {
+	g := testgit.New(t)
+	g.Write("compose.yml", "services:\n  db:\n    build: ./db\n    image: acme/db\n")
+	g.Write("db/Dockerfile", "FROM postgres:14-bookworm\n")
+	g.Write("app/Dockerfile", "FROM alpine:3.19\nRUN apk add 'postgresql=15.5-r0'\n")
+	base := g.Commit("base")
+	g.Write("compose.yml", "services:\n  db:\n    build: ./db\n    image: acme/db # the database\n")
+	g.Write("db/Dockerfile", "FROM postgres:14-alpine3.20\n")
+	g.Write("app/Dockerfile", "FROM alpine:3.19\nRUN apk add 'postgresql=16.2-r0'\n")
+	head := g.Commit("head")
+	res, err := Run(context.Background(), Options{Repo: g.Dir, Base: base, Head: head})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"compose.yml image/libc-swap":           "source: dockerfile",
+		"app/Dockerfile postgres/major-upgrade": "alpine:3.19 + postgresql=15.5-r0 (Postgres 15)",
+	}
+	for _, f := range res.Report.Findings {
+		if w, ok := want[f.File+" "+f.Rule]; ok {
+			if !strings.Contains(f.Evidence, w) {
+				t.Errorf("%s %s evidence %q lacks %q", f.File, f.Rule, f.Evidence, w)
+			}
+			delete(want, f.File+" "+f.Rule)
+		}
+	}
+	for k := range want {
+		t.Errorf("no finding %s", k)
+	}
+}
