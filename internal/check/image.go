@@ -228,7 +228,7 @@ func identityChanged(p facts.Pair) []finding.Finding {
 	var msg, fix string
 	switch {
 	case b.Ref.Path == h.Ref.Path && b.Ref.Tag == h.Ref.Tag && b.Ref.Digest != h.Ref.Digest:
-		if b.Source == imageref.SourceRegistry && h.Source == imageref.SourceRegistry {
+		if b.SourceOf(imageref.FactLibc) == imageref.SourceRegistry && h.SourceOf(imageref.FactLibc) == imageref.SourceRegistry {
 			return nil // both sides were read from the images: the other rules compared them
 		}
 		msg = fmt.Sprintf("%s changes the digest of %s from %s to %s while the tag stays: the image behind the tag changed, and its libc, collation or Postgres major may have changed with it.",

@@ -35,6 +35,9 @@ type Options struct {
 	// FetchMissing fetches a base or head commit given as a full SHA that
 	// a shallow clone lacks, as the Action's depth-1 checkout does.
 	FetchMissing bool
+	// Resolver, when set, reads changed database images from their
+	// registries (--resolve-images).
+	Resolver Resolver
 }
 
 // Result is a finished run.
@@ -66,6 +69,9 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 
 	c := compare(set, baseInv, headInv)
 	found := c.findings
+	if opt.Resolver != nil {
+		found = append(found, resolveImages(ctx, opt.Resolver, c.images)...)
+	}
 	found = append(found, check.Images(c.images)...)
 	found = append(found, check.Engines(c.engines)...)
 	found = append(found, check.Workloads(c.workloads)...)
