@@ -20,6 +20,7 @@ import (
 	"github.com/breakwater-ci/breakwater/internal/finding"
 	"github.com/breakwater-ci/breakwater/internal/github"
 	"github.com/breakwater-ci/breakwater/internal/pipeline"
+	"github.com/breakwater-ci/breakwater/internal/registry"
 	"github.com/breakwater-ci/breakwater/internal/report"
 )
 
@@ -44,6 +45,7 @@ type Inputs struct {
 	CheckRun   bool
 	SARIFFile  string
 	WorkDir    string
+	Resolve    bool   // read changed database images from their registries
 	Report     string // publish: the JSON report
 	PRNumber   string // publish
 	HeadSHA    string // publish
@@ -78,6 +80,13 @@ func readInputs(a *githubactions.Action) (Inputs, error) {
 		in.CheckRun = true
 	default:
 		return in, fmt.Errorf("input check-run: %q is not true or false", cr)
+	}
+	switch ri := strings.ToLower(orDefault(a.GetInput("resolve-images"), "true")); ri {
+	case "true":
+		in.Resolve = true
+	case "false":
+	default:
+		return in, fmt.Errorf("input resolve-images: %q is not true or false", ri)
 	}
 	switch in.Command {
 	case "check", "detect", "publish":
@@ -141,6 +150,9 @@ func (r *run) main(ctx context.Context) (int, error) {
 		return exitFailed, err
 	}
 	opt := pipeline.Options{Repo: r.dir, Base: target.Base, Head: target.Head, FetchMissing: true}
+	if r.in.Resolve {
+		opt.Resolver = registry.Identities{R: registry.New()}
+	}
 	if r.in.Config != "" {
 		if opt.ConfigFile, err = inside(r.dir, r.in.Config); err != nil {
 			return exitFailed, fmt.Errorf("input config: %w", err)

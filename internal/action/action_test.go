@@ -42,6 +42,9 @@ func newEnv(t *testing.T, workspace string) *env {
 		"GITHUB_RUN_ATTEMPT":  "1",
 		"INPUT_COMMENT":       "on-findings",
 		"INPUT_SARIF-FILE":    "breakwater.sarif",
+		// The tests have no network; registry reads are tested in
+		// internal/registry and internal/pipeline against a local registry.
+		"INPUT_RESOLVE-IMAGES": "false",
 	}
 	return e
 }

@@ -24,6 +24,7 @@ func Images(pairs []facts.Pair) []finding.Finding {
 		if p.Head == nil {
 			continue // a removed use runs nothing at head
 		}
+		p := implied(p)
 		for _, c := range imageChecks {
 			out = append(out, c(p)...)
 		}
@@ -163,8 +164,13 @@ func postgresMajor(p facts.Pair) []finding.Finding {
 	if from == 0 || to == 0 {
 		return nil
 	}
-	return majorChange(p.Head.File, p.Head.Line, p.Head.Key, p.Head.Label, useText(p.Base), useText(p.Head), from, to,
+	fs := majorChange(p.Head.File, p.Head.Line, p.Head.Key, p.Head.Label, useText(p.Base), useText(p.Head), from, to,
 		"the new server cannot open the old data directory"+weakNote(p, imageref.FactPostgres))
+	for i := range fs {
+		fs[i].Evidence += fmt.Sprintf(" Postgres major from: %s → %s.",
+			orDefault(p.Base.Identity.SourceOf(imageref.FactPostgres), "unknown"), orDefault(p.Head.Identity.SourceOf(imageref.FactPostgres), "unknown"))
+	}
+	return fs
 }
 
 // majorChange reports a Postgres major that rises or falls between two

@@ -22,6 +22,7 @@ import (
 	_ "github.com/breakwater-ci/breakwater/internal/check" // registers the rules
 	"github.com/breakwater-ci/breakwater/internal/finding"
 	"github.com/breakwater-ci/breakwater/internal/pipeline"
+	"github.com/breakwater-ci/breakwater/internal/registry"
 	"github.com/breakwater-ci/breakwater/internal/report"
 )
 
@@ -146,6 +147,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	failOn := fs.String("fail-on", "", "lowest `SEVERITY` that exits 1: error, warning, notice or none (default: the config's fail-on, else error)")
 	output := fs.String("output", "", "write the report to `FILE` instead of standard output")
 	quiet := fs.Bool("quiet", false, "no progress lines on standard error")
+	resolve := fs.Bool("resolve-images", false, "read changed database images from their registries (os-release, dpkg/apk database, PG_MAJOR),\ncached by digest; credentials come from ~/.docker/config.json or DOCKER_CONFIG")
 	if done, code := parseFlags(fs, args); done {
 		return code
 	}
@@ -162,6 +164,9 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 
 	opt := pipeline.Options{Repo: *repo, Base: *base, Head: *head, ConfigFile: *configFile}
+	if *resolve {
+		opt.Resolver = registry.Identities{R: registry.New()}
+	}
 	if !*quiet {
 		opt.Progress = stderr
 	}

@@ -12,9 +12,9 @@ var (
 	}
 	Skipped = &Rule{
 		ID:       "input/skipped",
-		Title:    "File skipped",
+		Title:    "Not read",
 		Severity: Notice,
-		Summary:  "A changed file was not checked: binary, a submodule, over the size cap, or a symlink that leaves the repository.",
+		Summary:  "A changed file was not checked (binary, a submodule, over the size cap, or a symlink that leaves the repository), or an image could not be read from its registry.",
 		Incident: "Silent skips hide unchecked changes; every skip is named so a reviewer knows what was not looked at.",
 	}
 )

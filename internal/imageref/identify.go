@@ -5,16 +5,18 @@ import (
 	"strings"
 )
 
-// Identify tells what r carries, from the knowledge base alone. An image or
-// tag the knowledge base does not cover is Known false with a Note saying
-// why; Database is still set when the repository is of the Postgres family,
-// so the caller can report that it could not check it.
+// Identify tells what r carries, from the knowledge base. An image or tag
+// the knowledge base does not cover is Known false with a Note saying why;
+// Database is still set when the repository is of the Postgres family, so
+// the caller can report that it could not check it. For a repository the
+// knowledge base does not list at all, the facts the reference's name gives
+// are filled in with Source "name" (see infer.go).
 func (kb *KB) Identify(r Ref) Identity {
 	id := Identity{Ref: r}
 	img, nameGroups := kb.findImage(r.Name)
 	if img == nil {
 		id.Note = fmt.Sprintf("%s is not in breakwater's knowledge base", r.Path)
-		return id
+		return kb.infer(id)
 	}
 	id.Database, id.Source = img.database, SourceKB
 	tag := r.Tag

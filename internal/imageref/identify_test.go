@@ -273,10 +273,10 @@ func TestIdentify(t *testing.T) {
 		{"gcr.io/distroless/base", glibc.floats("distroless's current Debian release")},
 		{"gcr.io/distroless/base-debian99", unknown(false, "not in breakwater's knowledge base")},
 
-		// Unknown repositories.
+		// Unknown repositories: only what the name says (infer_test.go has more).
 		{"acme/db:1", unknown(false, "acme/db is not in breakwater's knowledge base")},
-		{"ghcr.io/acme/pg:17", unknown(false, "not in breakwater's knowledge base")},
-		{"localhost:5000/postgres:17", unknown(false, "not in breakwater's knowledge base")},
+		{"ghcr.io/acme/pg:17", unknown(true, "inferred from the name ghcr.io/acme/pg:17: Postgres 17").pgm("17")},
+		{"localhost:5000/postgres:17", unknown(true, "not in breakwater's knowledge base; inferred from the name").pgm("17")},
 	}
 	kb := Default()
 	for _, tt := range tests {
@@ -305,10 +305,14 @@ func TestIdentify(t *testing.T) {
 		if got.Ref != r {
 			t.Errorf("Identify(%s): Ref %+v, want %+v", tt.ref, got.Ref, r)
 		}
-		// Source is empty only when the repository itself is unknown.
+		// Source is empty only when the repository itself is unknown, and
+		// "name" when its name told something.
 		wantSource := "kb"
-		if got.Note == r.Path+" is not in breakwater's knowledge base" {
+		switch {
+		case got.Note == r.Path+" is not in breakwater's knowledge base":
 			wantSource = ""
+		case strings.Contains(got.Note, "; inferred from the name "):
+			wantSource = SourceName
 		}
 		if got.Source != wantSource {
 			t.Errorf("Identify(%s): Source %q, want %q", tt.ref, got.Source, wantSource)

@@ -1,9 +1,12 @@
 // Package imageref parses container image references and tells, from an
 // embedded knowledge base, what OS, libc, ICU and Postgres an image carries.
 //
-// The knowledge base (kb.yaml) is data with cited sources. Identify never
-// guesses: a repository or tag the data does not cover comes back with
-// Known false and a Note saying why.
+// The knowledge base (kb.yaml) is data with cited sources. A tag of a
+// listed repository that the data does not cover comes back with Known
+// false and a Note saying why. For a repository the data does not list,
+// Identify reads what the reference's own name says (acme/postgres-12.6-
+// alpine) and marks those facts with Source "name", a weak source that
+// checks must name; a name that says nothing yields nothing.
 package imageref
 
 import (
