@@ -39,6 +39,9 @@ func (rd *reader) builtIdentity(inv *inventory, u *facts.ImageUse) *facts.ImageU
 		return nil
 	}
 	from := u.BuiltFrom
+	if from == "" {
+		from = inv.bake[u.Identity.Ref.Path]
+	}
 	if d, ok := rd.cfg.Image(u.Identity.Ref); ok {
 		if d.SameAs != "" {
 			return rd.sameAs(u, d)

@@ -25,6 +25,9 @@ import (
 type inventory struct {
 	commit string
 	files  map[string]*fileFacts
+	// bake maps image repositories that docker-bake.hcl targets tag to
+	// the Dockerfile that builds them.
+	bake map[string]string
 }
 
 // fileFacts is one file's facts, or why there are none.
@@ -68,7 +71,7 @@ func (rd *reader) relevant(p string) bool {
 	if rd.cfg.Excluded(p) {
 		return false
 	}
-	return dockerfile.IsDockerfile(p) || manifest.Classify(p) != manifest.None
+	return dockerfile.IsDockerfile(p) || manifest.Classify(p) != manifest.None || manifest.IsBake(p)
 }
 
 func (rd *reader) inventory(ctx context.Context, commit string) (*inventory, error) {
@@ -76,15 +79,19 @@ func (rd *reader) inventory(ctx context.Context, commit string) (*inventory, err
 	if err != nil {
 		return nil, err
 	}
-	inv := &inventory{commit: commit, files: map[string]*fileFacts{}}
+	inv := &inventory{commit: commit, files: map[string]*fileFacts{}, bake: map[string]string{}}
 	byPath := map[string]change.Entry{}
 	modules := map[string][]change.Entry{} // Terraform, by directory
 	for _, e := range entries {
 		byPath[e.Path] = e
 	}
-	var todo []change.Entry
+	var todo, bakes []change.Entry
 	for _, e := range entries {
 		if e.Mode == "160000" || !rd.relevant(e.Path) {
+			continue
+		}
+		if manifest.IsBake(e.Path) && !dockerfile.IsDockerfile(e.Path) {
+			bakes = append(bakes, e)
 			continue
 		}
 		if manifest.Classify(e.Path) == manifest.TerraformFile && !dockerfile.IsDockerfile(e.Path) {
@@ -99,7 +106,37 @@ func (rd *reader) inventory(ctx context.Context, commit string) (*inventory, err
 	if err := rd.modules(commit, modules, inv); err != nil {
 		return nil, err
 	}
+	if err := rd.bakes(commit, bakes, inv); err != nil {
+		return nil, err
+	}
 	return inv, nil
+}
+
+// bakes reads docker-bake.hcl files for the images their targets build.
+func (rd *reader) bakes(commit string, entries []change.Entry, inv *inventory) error {
+	return rd.repo.ReadEntries(commit, entries, func(e change.Entry, data []byte, err error) error {
+		ff := &fileFacts{path: e.Path}
+		inv.files[e.Path] = ff
+		var skip *change.SkipError
+		switch {
+		case errors.As(err, &skip):
+			ff.err = skip
+			return nil
+		case err != nil:
+			return err
+		}
+		rd.read++
+		targets, err := manifest.Bake(e.Path, data)
+		if err != nil {
+			ff.err = err
+			return nil
+		}
+		for img, df := range targets {
+			inv.bake[img] = df
+		}
+		ff.sups, ff.inlineErrs = inline(e.Path, data)
+		return nil
+	})
 }
 
 // tfKey names a module by its files and blobs, or "" in the work tree.

@@ -194,6 +194,9 @@ func kindName(p string) string {
 	case manifest.TerraformFile:
 		return "Terraform file"
 	}
+	if manifest.IsBake(p) {
+		return "Bake file"
+	}
 	return "File"
 }
 

@@ -1,0 +1,4 @@
+target "pgsql" {
+  context = "docker/pgsql"
+  tags    = ["acme/pgsql:latest"]
+}
