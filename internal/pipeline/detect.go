@@ -35,7 +35,7 @@ func Detect(ctx context.Context, opt Options) (*Detection, error) {
 		return nil, err
 	}
 	defer repo.Close()
-	d := &Detection{Base: set.Base, Head: set.Head}
+	d := &Detection{Base: set.Base, Head: set.Head, BaseImages: []DetectedImage{}, HeadImages: []DetectedImage{}}
 	rd := newReader(repo, cfg)
 	for _, side := range []struct {
 		commit string

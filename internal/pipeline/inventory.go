@@ -103,39 +103,28 @@ func (rd *reader) inventory(ctx context.Context, commit string) (*inventory, err
 	if err := rd.files(ctx, commit, todo, byPath, inv); err != nil {
 		return nil, err
 	}
-	if err := rd.modules(commit, modules, inv); err != nil {
+	if err := rd.modules(ctx, commit, modules, inv); err != nil {
 		return nil, err
 	}
-	if err := rd.bakes(commit, bakes, inv); err != nil {
+	if err := rd.bakes(ctx, commit, bakes, inv); err != nil {
 		return nil, err
 	}
 	return inv, nil
 }
 
 // bakes reads docker-bake.hcl files for the images their targets build.
-func (rd *reader) bakes(commit string, entries []change.Entry, inv *inventory) error {
-	return rd.repo.ReadEntries(commit, entries, func(e change.Entry, data []byte, err error) error {
-		ff := &fileFacts{path: e.Path}
-		inv.files[e.Path] = ff
-		var skip *change.SkipError
-		switch {
-		case errors.As(err, &skip):
-			ff.err = skip
-			return nil
-		case err != nil:
-			return err
-		}
-		rd.read++
-		targets, err := manifest.Bake(e.Path, data)
+func (rd *reader) bakes(ctx context.Context, commit string, entries []change.Entry, inv *inventory) error {
+	return rd.readAll(ctx, commit, entries, func(ff *fileFacts, data []byte) {
+		targets, err := manifest.Bake(ff.path, data)
 		if err != nil {
 			ff.err = err
-			return nil
+			return
 		}
 		for img, df := range targets {
 			inv.bake[img] = df
 		}
-		ff.sups, ff.inlineErrs = inline(e.Path, data)
-		return nil
+	}, func(ff *fileFacts) {
+		inv.files[ff.path] = ff
 	})
 }
 
@@ -153,7 +142,7 @@ func tfKey(entries []change.Entry) string {
 
 // modules reads the Terraform modules not seen before, their files in one
 // batch from git, then each module as a whole.
-func (rd *reader) modules(commit string, modules map[string][]change.Entry, inv *inventory) error {
+func (rd *reader) modules(ctx context.Context, commit string, modules map[string][]change.Entry, inv *inventory) error {
 	var todo []change.Entry
 	dirs := make([]string, 0, len(modules))
 	for d, entries := range modules {
@@ -169,21 +158,10 @@ func (rd *reader) modules(commit string, modules map[string][]change.Entry, inv 
 	sort.Strings(dirs)
 	data := map[string][]byte{}
 	ffs := map[string]*fileFacts{}
-	err := rd.repo.ReadEntries(commit, todo, func(e change.Entry, b []byte, err error) error {
-		ff := &fileFacts{path: e.Path}
-		ffs[e.Path] = ff
-		var skip *change.SkipError
-		switch {
-		case errors.As(err, &skip):
-			ff.err = skip
-		case err != nil:
-			return err
-		default:
-			rd.read++
-			data[e.Path] = b
-			ff.sups, ff.inlineErrs = inline(e.Path, b)
-		}
-		return nil
+	err := rd.readAll(ctx, commit, todo, func(ff *fileFacts, b []byte) {
+		data[ff.path] = b
+	}, func(ff *fileFacts) {
+		ffs[ff.path] = ff
 	})
 	if err != nil {
 		return err
@@ -275,7 +253,21 @@ func (rd *reader) files(ctx context.Context, commit string, todo []change.Entry,
 	if err != nil {
 		return err
 	}
-	return rd.repo.ReadEntries(commit, misses, func(e change.Entry, data []byte, err error) error {
+	return rd.readAll(ctx, commit, misses, func(ff *fileFacts, data []byte) {
+		rd.extract(ff, manifest.Classify(ff.path), data, vars[envs[ff.path].Path])
+	}, func(ff *fileFacts) {
+		if key := keys[ff.path]; key != "" {
+			rd.cache[key] = ff
+		}
+		inv.files[ff.path] = ff
+	})
+}
+
+// readAll reads entries in one batch from git. parse gets each readable
+// file's bytes; a file git will not give gets the reason as its error.
+// Every file, read or not, then goes to keep.
+func (rd *reader) readAll(ctx context.Context, commit string, entries []change.Entry, parse func(*fileFacts, []byte), keep func(*fileFacts)) error {
+	return rd.repo.ReadEntries(commit, entries, func(e change.Entry, data []byte, err error) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -288,13 +280,10 @@ func (rd *reader) files(ctx context.Context, commit string, todo []change.Entry,
 			return err
 		default:
 			rd.read++
-			rd.extract(ff, manifest.Classify(e.Path), data, vars[envs[e.Path].Path])
+			parse(ff, data)
 			ff.sups, ff.inlineErrs = inline(e.Path, data)
 		}
-		if key := keys[e.Path]; key != "" {
-			rd.cache[key] = ff
-		}
-		inv.files[e.Path] = ff
+		keep(ff)
 		return nil
 	})
 }
