@@ -10,7 +10,7 @@ build:
 
 # Every test, plus the checks CI would otherwise reject.
 test: lint lint-workflows
-	$(GO) test -count=1 ./...
+	$(GO) test -race -count=1 ./...
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
