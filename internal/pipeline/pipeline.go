@@ -67,7 +67,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	rd.resolveBuilt(baseInv)
 	rd.resolveBuilt(headInv)
 
-	c := compare(set, baseInv, headInv)
+	c := compare(set, baseInv, headInv, cfg.Excluded)
 	found := c.findings
 	if opt.Resolver != nil {
 		found = append(found, resolveImages(ctx, opt.Resolver, c.images)...)
@@ -98,7 +98,7 @@ type comparison struct {
 // compare pairs the facts of each changed file across the change. Input
 // problems are reported for changed files only: a change is not blamed
 // for a file it did not touch.
-func compare(set *change.Set, base, head *inventory) *comparison {
+func compare(set *change.Set, base, head *inventory, excluded func(string) bool) *comparison {
 	c := &comparison{touched: map[string]bool{}}
 	files := append([]change.File(nil), set.Files...)
 	for _, f := range set.Files {
@@ -107,7 +107,9 @@ func compare(set *change.Set, base, head *inventory) *comparison {
 	files = append(files, dependents(c.touched, head)...)
 	for _, f := range files {
 		if f.IsSubmodule() {
-			c.skip(&change.SkipError{Path: f.Path(), Reason: "submodule: its files are not checked"})
+			if !excluded(f.Path()) {
+				c.skip(&change.SkipError{Path: f.Path(), Reason: "submodule: its files are not checked"})
+			}
 			continue
 		}
 		old, cur := base.files[f.OldPath], head.files[f.NewPath]

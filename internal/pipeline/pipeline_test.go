@@ -162,3 +162,35 @@ func TestEvidenceNamesSources(t *testing.T) {
 		t.Errorf("no finding %s", k)
 	}
 }
+
+// A submodule is named as unchecked, unless the config excludes its path.
+func TestSubmoduleNoticeHonoursExclude(t *testing.T) {
+	sub := testgit.New(t)
+	sub.Write("Dockerfile", "FROM postgres:16-bookworm\n")
+	sub.Commit("sub")
+	for _, tt := range []struct {
+		config string
+		want   int
+	}{{"", 1}, {"exclude: [vendor/**]\n", 0}} {
+		g := testgit.New(t)
+		if tt.config != "" {
+			g.Write(".breakwater.yml", tt.config)
+		}
+		base := g.Commit("base")
+		g.Git("-c", "protocol.file.allow=always", "submodule", "add", "-q", sub.Dir, "vendor/db")
+		head := g.Commit("add submodule")
+		res, err := Run(context.Background(), Options{Repo: g.Dir, Base: base, Head: head})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, f := range res.Report.Findings {
+			if f.Rule == "input/skipped" && f.File == "vendor/db" {
+				n++
+			}
+		}
+		if n != tt.want {
+			t.Errorf("config %q: %d submodule notices, want %d", tt.config, n, tt.want)
+		}
+	}
+}
