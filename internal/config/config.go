@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"path"
-	"regexp"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -15,6 +14,7 @@ import (
 	"github.com/breakwater-ci/breakwater/internal/finding"
 	"github.com/breakwater-ci/breakwater/internal/imageref"
 	"github.com/breakwater-ci/breakwater/internal/report"
+	"github.com/breakwater-ci/breakwater/internal/yamlerr"
 )
 
 // DefaultPath is where the config lives in a repository.
@@ -207,18 +207,9 @@ func findLine(doc *yaml.Node, keys ...string) int {
 	return line
 }
 
-var yamlLine = regexp.MustCompile(`line (\d+): `)
-
-// yamlError turns yaml.v3's "yaml: line N: msg" into an Error with Line.
+// yamlError names the file and line of a yaml.v3 error.
 func yamlError(file string, err error) error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	msg = strings.TrimPrefix(msg, "unmarshal errors:\n  ")
-	if m := yamlLine.FindStringSubmatchIndex(msg); m != nil {
-		var line int
-		fmt.Sscanf(msg[m[2]:m[3]], "%d", &line)
-		return &Error{File: file, Line: line, Msg: strings.TrimSpace(msg[:m[0]] + msg[m[1]:])}
-	}
-	return &Error{File: file, Msg: msg}
+	return yamlerr.InputError(file, nil, err)
 }
 
 // Image finds the declaration for an image reference: by its repository,

@@ -59,7 +59,7 @@ func TestParseErrors(t *testing.T) {
 		{"second entry", "suppress:\n  - rule: test/rule\n    reason: ok\n  - rule: bad\n    reason: ok\n", 4, `unknown rule "bad"`},
 		{"unknown key", "build-args: {}\nsupress: []\n", 2, "supress"},
 		{"bad severity", "\nfail-on: fatal\n", 2, "unknown severity"},
-		{"syntax", "suppress:\n  - rule: [\n", 2, ""},
+		{"syntax", "suppress:\n  - rule: [\n", 3, ""},
 		{"wrong type", "build-args: [a, b]\n", 1, ""},
 	}
 	for _, tt := range tests {

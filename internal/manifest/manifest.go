@@ -35,6 +35,7 @@ import (
 
 	"github.com/breakwater-ci/breakwater/internal/facts"
 	"github.com/breakwater-ci/breakwater/internal/finding"
+	"github.com/breakwater-ci/breakwater/internal/yamlerr"
 )
 
 // Kind says which extractor reads a path.
@@ -233,42 +234,9 @@ func (x *extractor) documents(data []byte, first bool, fn func(root *yaml.Node) 
 	}
 }
 
-var (
-	yamlLine     = regexp.MustCompile(`^line (\d+): `)
-	unknownAlias = regexp.MustCompile(`^unknown anchor '(.*)' referenced$`)
-)
-
-// yamlError turns a yaml.v3 error into an InputError with the line it
-// names. yaml.v3 counts lines from 1 for scanner errors but from 0 for
-// parser errors ("did not find expected …", reported at the start of the
-// enclosing block or flow collection), so those are shifted by one.
+// yamlError names the file and line of a yaml.v3 error.
 func (x *extractor) yamlError(data []byte, err error) error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	e := &finding.InputError{File: x.file, Msg: msg}
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		e.Line, _ = strconv.Atoi(m[1])
-		e.Msg = msg[len(m[0]):]
-		if parserError(e.Msg) {
-			e.Line++
-		}
-	} else if m := unknownAlias.FindStringSubmatch(msg); m != nil {
-		e.Line = lineOf(data, "*"+m[1])
-	}
-	return e
-}
-
-// parserError reports whether a yaml.v3 problem comes from its parser
-// (parserc.go) rather than its scanner.
-func parserError(problem string) bool {
-	switch problem {
-	case "did not find expected <stream-start>", "did not find expected <document start>",
-		"did not find expected node content", "did not find expected '-' indicator",
-		"did not find expected key", "did not find expected ',' or ']'", "did not find expected ',' or '}'",
-		"found undefined tag handle", "found duplicate %YAML directive",
-		"found incompatible YAML document", "found duplicate %TAG directive":
-		return true
-	}
-	return false
+	return yamlerr.InputError(x.file, data, err)
 }
 
 // lineOf is the line of the first occurrence of s in data, 0 if none.

@@ -1,0 +1,116 @@
+package configdiff
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/breakwater-ci/breakwater/internal/finding"
+)
+
+// FuzzDiff checks that Flatten and Diff never panic, that Flatten fails
+// only with an InputError, and that a file diffed with itself has no
+// changes.
+func FuzzDiff(f *testing.F) {
+	for _, tt := range diffTests {
+		f.Add([]byte(tt.base), []byte(tt.head))
+	}
+	f.Add([]byte("a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n"), []byte("a:\n  <<: 1\n"))
+	f.Add([]byte("a: &a\n  b: *a\n"), []byte("? [a, b]\n: 1\n? {c: *x}\n: 2\n"))
+	f.Add([]byte("x\n"), []byte("- 1\n- [2]\n"))
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		base, errA := Flatten("a.yml", a)
+		head, errB := Flatten("b.yml", b)
+		for _, err := range []error{errA, errB} {
+			var ie *finding.InputError
+			if err != nil && !errors.As(err, &ie) {
+				t.Fatalf("Flatten error %T: %v", err, err)
+			}
+		}
+		for _, x := range [][]Leaf{base, head} {
+			for _, l := range x {
+				if l.Line < 1 || len(l.KeyLines) != len(l.Path) {
+					t.Fatalf("bad leaf %+v", l)
+				}
+			}
+			if d := Diff(x, x); len(d) != 0 {
+				t.Fatalf("Diff(x, x) = %+v", d)
+			}
+		}
+		for _, ch := range Diff(base, head) {
+			if ch.Line < 1 || ch.Kind == "" || (ch.Kind == Restructured) != (ch.Group != nil) {
+				t.Fatalf("bad change %+v", ch)
+			}
+		}
+	})
+}
+
+// genConfig writes a YAML file of about n leaves: sections of 20 keys,
+// some nested. With regroup, the flat keys of every fourth section move
+// under production/development/test, and a few keys are renamed, removed
+// or retyped, so every rule does work.
+func genConfig(n int, regroup bool) []byte {
+	var b strings.Builder
+	for s := 0; s*20 < n; s++ {
+		fmt.Fprintf(&b, "section_%d:\n", s)
+		moved := regroup && s%4 == 0
+		envs := []string{""}
+		if moved {
+			envs = []string{"production", "development", "test"}
+		}
+		for _, env := range envs {
+			ind := "  "
+			if env != "" {
+				fmt.Fprintf(&b, "  %s:\n", env)
+				ind = "    "
+			}
+			for k := 0; k < 20; k++ {
+				name := fmt.Sprintf("max_conns_%d", k)
+				if regroup && s%4 == 1 && k == 3 {
+					name = fmt.Sprintf("max_connections_%d", k)
+				}
+				switch {
+				case regroup && s%4 == 2 && k == 5:
+					continue // removed
+				case regroup && s%4 == 3 && k == 7:
+					fmt.Fprintf(&b, "%s%s: \"%d\"\n", ind, name, k)
+				case k%5 == 0:
+					fmt.Fprintf(&b, "%s%s:\n%s  value: %d\n%s  enabled: true\n", ind, name, ind, k, ind)
+				default:
+					fmt.Fprintf(&b, "%s%s: %d\n", ind, name, k)
+				}
+			}
+		}
+	}
+	return []byte(b.String())
+}
+
+func BenchmarkDiff20k(b *testing.B) {
+	baseData, headData := genConfig(20_000, false), genConfig(20_000, true)
+	b.Run("flatten+diff", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			base, err := Flatten("base.yml", baseData)
+			if err != nil {
+				b.Fatal(err)
+			}
+			head, err := Flatten("head.yml", headData)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(Diff(base, head)) == 0 {
+				b.Fatal("no changes")
+			}
+		}
+	})
+	base, _ := Flatten("base.yml", baseData)
+	head, _ := Flatten("head.yml", headData)
+	b.Logf("base %d leaves, head %d leaves, %d changes", len(base), len(head), len(Diff(base, head)))
+	b.Run("diff", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			Diff(base, head)
+		}
+	})
+}
