@@ -121,13 +121,7 @@ func TestInferFromName(t *testing.T) {
 			continue
 		}
 		got := kb.Identify(r)
-		g := want{
-			known: got.Known, os: got.OS, release: got.Release,
-			libc: got.Libc.Family, libcVersion: got.Libc.Version,
-			icu: got.ICU, pg: got.PostgresMajor.String(),
-			db: got.Database, floating: got.Floating, pgFloating: got.PostgresMajorFloating,
-			note: tt.want.note,
-		}
+		g := summary(got, tt.want.note)
 		if g != tt.want {
 			t.Errorf("Identify(%s)\n got %+v\nwant %+v\nnote %q", tt.ref, g, tt.want, got.Note)
 		}
