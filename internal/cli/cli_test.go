@@ -223,16 +223,7 @@ func TestUsageErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := run(t, tt.args...)
-			if r.code != ExitFailed {
-				t.Fatalf("exit %d, want 2\n%s", r.code, r)
-			}
-			if !strings.Contains(r.stderr, tt.mention) {
-				t.Errorf("stderr does not mention %q:\n%s", tt.mention, r.stderr)
-			}
-			if r.stdout != "" {
-				t.Errorf("stdout not empty:\n%s", r.stdout)
-			}
+			usageError(t, tt.args, tt.mention)
 		})
 	}
 }
@@ -317,16 +308,7 @@ func TestExplain(t *testing.T) {
 	}
 	for _, tt := range errs {
 		t.Run(tt.name, func(t *testing.T) {
-			r := run(t, tt.args...)
-			if r.code != ExitFailed {
-				t.Fatalf("exit %d, want 2\n%s", r.code, r)
-			}
-			if !strings.Contains(r.stderr, tt.mention) {
-				t.Errorf("stderr does not mention %q:\n%s", tt.mention, r.stderr)
-			}
-			if r.stdout != "" {
-				t.Errorf("stdout not empty:\n%s", r.stdout)
-			}
+			usageError(t, tt.args, tt.mention)
 		})
 	}
 }
@@ -798,5 +780,21 @@ func TestNoChange(t *testing.T) {
 	r = run(t, "check", "--repo", g.Dir, "--base", base, "--head", head, "--quiet", "--fail-on", "notice")
 	if r.code != ExitClean {
 		t.Errorf("--fail-on notice with no findings: exit %d, want 0\n%s", r.code, r)
+	}
+}
+
+// usageError runs a command that must fail as a usage error: exit 2, the
+// problem named on standard error, nothing on standard output.
+func usageError(t *testing.T, args []string, mention string) {
+	t.Helper()
+	r := run(t, args...)
+	if r.code != ExitFailed {
+		t.Fatalf("exit %d, want 2\n%s", r.code, r)
+	}
+	if !strings.Contains(r.stderr, mention) {
+		t.Errorf("stderr does not mention %q:\n%s", mention, r.stderr)
+	}
+	if r.stdout != "" {
+		t.Errorf("stdout not empty:\n%s", r.stdout)
 	}
 }

@@ -280,21 +280,12 @@ func TestIdentify(t *testing.T) {
 	}
 	kb := Default()
 	for _, tt := range tests {
-		r, err := Parse(tt.ref)
-		if err != nil {
-			t.Errorf("Parse(%q): %v", tt.ref, err)
+		r, got, ok := checkIdentity(t, kb, tt.ref, tt.want)
+		if !ok {
 			continue
 		}
-		got := kb.Identify(r)
-		g := summary(got, tt.want.note)
-		if g != tt.want {
-			t.Errorf("Identify(%s)\n got %+v\nwant %+v\nnote %q", tt.ref, g, tt.want, got.Note)
-		}
-		switch {
-		case tt.want.note == "" && got.Note != "":
+		if tt.want.note == "" && got.Note != "" {
 			t.Errorf("Identify(%s): unexpected note %q", tt.ref, got.Note)
-		case !strings.Contains(got.Note, tt.want.note):
-			t.Errorf("Identify(%s): note %q does not contain %q", tt.ref, got.Note, tt.want.note)
 		}
 		if got.Ref != r {
 			t.Errorf("Identify(%s): Ref %+v, want %+v", tt.ref, got.Ref, r)
@@ -375,4 +366,23 @@ func summary(got Identity, note string) want {
 		db: got.Database, floating: got.Floating, pgFloating: got.PostgresMajorFloating,
 		note: note,
 	}
+}
+
+// checkIdentity parses and identifies ref, and reports where the result differs
+// from want (the note by substring). ok is false when ref does not parse.
+func checkIdentity(t *testing.T, kb *KB, ref string, want want) (Ref, Identity, bool) {
+	t.Helper()
+	r, err := Parse(ref)
+	if err != nil {
+		t.Errorf("Parse(%q): %v", ref, err)
+		return Ref{}, Identity{}, false
+	}
+	got := kb.Identify(r)
+	if g := summary(got, want.note); g != want {
+		t.Errorf("Identify(%s)\n got %+v\nwant %+v\nnote %q", ref, g, want, got.Note)
+	}
+	if !strings.Contains(got.Note, want.note) {
+		t.Errorf("Identify(%s): note %q does not contain %q", ref, got.Note, want.note)
+	}
+	return r, got, true
 }

@@ -115,18 +115,9 @@ func TestInferFromName(t *testing.T) {
 	}
 	kb := Default()
 	for _, tt := range tests {
-		r, err := Parse(tt.ref)
-		if err != nil {
-			t.Errorf("Parse(%q): %v", tt.ref, err)
+		r, got, ok := checkIdentity(t, kb, tt.ref, tt.want)
+		if !ok {
 			continue
-		}
-		got := kb.Identify(r)
-		g := summary(got, tt.want.note)
-		if g != tt.want {
-			t.Errorf("Identify(%s)\n got %+v\nwant %+v\nnote %q", tt.ref, g, tt.want, got.Note)
-		}
-		if !strings.Contains(got.Note, tt.want.note) {
-			t.Errorf("Identify(%s): note %q does not contain %q", tt.ref, got.Note, tt.want.note)
 		}
 		if tt.want == nothing {
 			// The name said nothing: the identity is the knowledge base's own.
