@@ -6,10 +6,7 @@
 package configdiff
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,31 +51,36 @@ type Leaf struct {
 	KeyLines []int
 }
 
-// Flatten reads YAML or JSON (JSON is read as YAML so that lines are
-// kept) and returns its leaves in document order. Only the first document
-// of a multi-document stream is read: config files hold one, and a second
-// one is more often a template than a config. Anchors, aliases and merge
-// keys are resolved; explicit keys override merged ones, earlier merges
-// override later ones, and a duplicate key keeps its last value (as JSON
-// and most YAML loaders do). Malformed input, an alias cycle or an
-// expansion beyond maxAliasNodes is a *finding.InputError.
+// Flatten reads a YAML, JSON or TOML file (see ParseNode) and returns its
+// leaves in document order. Only the first document of a multi-document
+// YAML stream is read: config files hold one, and a second one is more
+// often a template than a config. Anchors, aliases and merge keys are
+// resolved; explicit keys override merged ones, earlier merges override
+// later ones, and a duplicate key keeps its last value (as JSON and most
+// YAML loaders do). Malformed input, an alias cycle or an expansion
+// beyond maxAliasNodes is a *finding.InputError.
 func Flatten(file string, data []byte) ([]Leaf, error) {
-	var doc yaml.Node
-	err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc)
-	if errors.Is(err, io.EOF) {
-		return nil, nil
-	}
+	root, err := ParseNode(file, data)
 	if err != nil {
-		return nil, yamlError(file, data, err)
+		return nil, err
 	}
-	if len(doc.Content) == 0 {
-		return nil, nil
+	return FlattenNode(file, root)
+}
+
+// FlattenNode is Flatten for a tree already parsed (by ParseNode, or a
+// yaml.v3 document node); file names the file in errors.
+func FlattenNode(file string, root *yaml.Node) ([]Leaf, error) {
+	if root != nil && root.Kind == yaml.DocumentNode {
+		if len(root.Content) == 0 {
+			return nil, nil
+		}
+		root = root.Content[0]
 	}
-	if root := doc.Content[0]; root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null" {
-		return nil, nil // "---" alone, like an empty file, sets nothing
+	if root == nil || (root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null") {
+		return nil, nil // a null document, like an empty file, sets nothing
 	}
 	f := &flattener{file: file, budget: maxAliasNodes, active: map[*yaml.Node]bool{}}
-	if err := f.walk(doc.Content[0], nil, nil, 0); err != nil {
+	if err := f.walk(root, nil, nil, 0); err != nil {
 		return nil, err
 	}
 	return f.leaves, nil

@@ -6,22 +6,37 @@ import (
 	"strings"
 	"testing"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/breakwater-ci/breakwater/internal/finding"
 )
+
+// fuzzExts are the formats the fuzz targets read; a byte of the input
+// picks one, so one corpus covers all three.
+var fuzzExts = []string{".yml", ".json", ".toml"}
 
 // FuzzDiff checks that Flatten and Diff never panic, that Flatten fails
 // only with an InputError, and that a file diffed with itself has no
 // changes.
 func FuzzDiff(f *testing.F) {
 	for _, tt := range diffTests {
-		f.Add([]byte(tt.base), []byte(tt.head))
+		format := byte(0)
+		if strings.HasSuffix(tt.file, ".json") {
+			format = 1
+		}
+		f.Add(format, []byte(tt.base), []byte(tt.head))
 	}
-	f.Add([]byte("a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n"), []byte("a:\n  <<: 1\n"))
-	f.Add([]byte("a: &a\n  b: *a\n"), []byte("? [a, b]\n: 1\n? {c: *x}\n: 2\n"))
-	f.Add([]byte("x\n"), []byte("- 1\n- [2]\n"))
-	f.Fuzz(func(t *testing.T, a, b []byte) {
-		base, errA := Flatten("a.yml", a)
-		head, errB := Flatten("b.yml", b)
+	f.Add(byte(0), []byte("a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n"), []byte("a:\n  <<: 1\n"))
+	f.Add(byte(0), []byte("a: &a\n  b: *a\n"), []byte("? [a, b]\n: 1\n? {c: *x}\n: 2\n"))
+	f.Add(byte(0), []byte("x\n"), []byte("- 1\n- [2]\n"))
+	f.Add(byte(1), []byte("{\"host\": \"a\\/b\", \"port\": 1, \"e\": \"\\ud83d\\ude00\"}"),
+		[]byte("{\n  \"prod\": {\"host\": \"a\", \"port\": \"1\"},\n  \"e\": [1.5e3, null, true]\n}\n"))
+	f.Add(byte(2), []byte("host = 'a'\nport = 1\n[pool]\nsize = 0x10\n"),
+		[]byte("[prod]\nhost = \"a\"\nport = \"1\"\n[prod.pool]\nsize = 16\n[[servers]]\nx = 1979-05-27\n"))
+	f.Fuzz(func(t *testing.T, format byte, a, b []byte) {
+		ext := fuzzExts[int(format)%len(fuzzExts)]
+		base, errA := Flatten("a"+ext, a)
+		head, errB := Flatten("b"+ext, b)
 		for _, err := range []error{errA, errB} {
 			var ie *finding.InputError
 			if err != nil && !errors.As(err, &ie) {
@@ -44,6 +59,58 @@ func FuzzDiff(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzParseNode checks, for each format, that ParseNode never panics,
+// fails only with an InputError, and gives every node a line; and that
+// Value and FlattenNode of what it returns fail only with InputErrors.
+func FuzzParseNode(f *testing.F) {
+	for _, tt := range diffTests {
+		f.Add([]byte(tt.base))
+	}
+	for _, s := range []string{
+		tomlAll,
+		"{\n\t\"a\": [1, {\"b\": \"\\/\\ud83d\\ude00\"}],\n\t\"a\": 1e400\n}\n",
+		"[[a.b]]\nc = {d = [1, [2]]}\n[a.b.e]\n",
+		"a = \"\"\"\nx\"\"\"\nb = [ # c\n  [],\n]\n",
+		"a: &a {x: 1}\nb: {<<: *a, y: !!int 0x10}\n",
+		"[\n1,\n2\n",
+		"",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, ext := range fuzzExts {
+			file := "f" + ext
+			root, err := ParseNode(file, data)
+			assertInputError(t, "ParseNode("+file+")", err)
+			if err != nil || root == nil {
+				continue
+			}
+			var check func(n *yaml.Node)
+			check = func(n *yaml.Node) {
+				if n.Line < 1 {
+					t.Fatalf("%s: node %q (kind %d) on line %d", file, n.Value, n.Kind, n.Line)
+				}
+				for _, c := range n.Content {
+					check(c)
+				}
+			}
+			check(root)
+			_, err = Value(root)
+			assertInputError(t, "Value("+file+")", err)
+			_, err = FlattenNode(file, root)
+			assertInputError(t, "FlattenNode("+file+")", err)
+		}
+	})
+}
+
+func assertInputError(t *testing.T, what string, err error) {
+	t.Helper()
+	var ie *finding.InputError
+	if err != nil && !errors.As(err, &ie) {
+		t.Fatalf("%s error %T: %v", what, err, err)
+	}
 }
 
 // genConfig writes a YAML file of about n leaves: sections of 20 keys,
