@@ -36,6 +36,28 @@ type Config struct {
 	// Images declares what images breakwater cannot identify by name
 	// are: built from a Dockerfile here, or the same as a known image.
 	Images map[string]ImageDecl `yaml:"images"`
+	// Config lists config targets: a JSON Schema and the config files it
+	// describes. Empty means the defaults (see internal/pipeline).
+	Config []ConfigTarget `yaml:"config"`
+}
+
+// ConfigTarget is one entry of `config:`. At least one field is set.
+type ConfigTarget struct {
+	// Schema is the repository path of a JSON Schema (JSON or YAML).
+	Schema string `yaml:"schema"`
+	// Files are path globs of the config files (YAML, JSON or TOML).
+	Files []string `yaml:"files"`
+	Line  int      `yaml:"-"` // where the entry is written, for errors
+}
+
+// Matches reports whether a repository path is one of the target's files.
+func (t ConfigTarget) Matches(p string) bool {
+	for _, g := range t.Files {
+		if report.MatchGlob(g, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // ImageDecl says what an image is. Exactly one field is set.
@@ -81,19 +103,29 @@ func Parse(file string, data []byte) (*Config, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return &cfg, nil
 	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, yamlError(file, err)
+	}
+	// The schema first: its errors name the key and line for every shape
+	// problem, where the decoder would name a Go type.
+	if err := validate(file, &doc); err != nil {
+		return nil, err
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
 		return nil, yamlError(file, err)
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, yamlError(file, err)
-	}
-	// Line numbers for suppressions come from the node tree.
-	if lines := suppressLines(&doc); len(lines) == len(cfg.Suppress) {
+	// Line numbers for list entries come from the node tree.
+	if lines := itemLines(&doc, "suppress"); len(lines) == len(cfg.Suppress) {
 		for i := range cfg.Suppress {
 			cfg.Suppress[i].Line = lines[i]
+		}
+	}
+	if lines := itemLines(&doc, "config"); len(lines) == len(cfg.Config) {
+		for i := range cfg.Config {
+			cfg.Config[i].Line = lines[i]
 		}
 	}
 	if cfg.FailOn != "" && cfg.FailOn != "none" {
@@ -118,7 +150,7 @@ func Parse(file string, data []byte) (*Config, error) {
 				return nil, &Error{File: file, Line: line, Msg: fmt.Sprintf("images: %s: same-as: %v", name, err)}
 			}
 		}
-		if d.Dockerfile != "" && (path.IsAbs(d.Dockerfile) || strings.HasPrefix(path.Clean(d.Dockerfile), "..")) {
+		if d.Dockerfile != "" && !inside(d.Dockerfile) {
 			return nil, &Error{File: file, Line: line, Msg: fmt.Sprintf("images: %s: dockerfile %q must be a path inside the repository", name, d.Dockerfile)}
 		}
 		if _, err := imageref.Parse(name); err != nil {
@@ -128,6 +160,16 @@ func Parse(file string, data []byte) (*Config, error) {
 	for _, g := range cfg.Exclude {
 		if _, err := path.Match(strings.ReplaceAll(g, "**", "x"), ""); err != nil || g == "" {
 			return nil, &Error{File: file, Line: findLine(&doc, "exclude"), Msg: fmt.Sprintf("exclude: bad path glob %q", g)}
+		}
+	}
+	for i, t := range cfg.Config {
+		if t.Schema != "" && !inside(t.Schema) {
+			return nil, &Error{File: file, Line: t.Line, Msg: fmt.Sprintf("config[%d]: schema %q must be a path inside the repository", i, t.Schema)}
+		}
+		for _, g := range t.Files {
+			if _, err := path.Match(strings.ReplaceAll(g, "**", "x"), ""); err != nil || !inside(g) {
+				return nil, &Error{File: file, Line: t.Line, Msg: fmt.Sprintf("config[%d]: bad path glob %q: it must be a glob of paths inside the repository", i, g)}
+			}
 		}
 	}
 	for _, s := range cfg.Suppress {
@@ -165,7 +207,15 @@ func checkSuppression(rule, reason string) error {
 	return nil
 }
 
-func suppressLines(doc *yaml.Node) []int {
+// inside reports whether a repository path (or glob) stays inside the
+// repository.
+func inside(p string) bool {
+	c := path.Clean(p)
+	return p != "" && !path.IsAbs(p) && c != ".." && !strings.HasPrefix(c, "../")
+}
+
+// itemLines lists the lines of the items of the top-level list key.
+func itemLines(doc *yaml.Node, key string) []int {
 	root := doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
 		root = root.Content[0]
@@ -174,7 +224,7 @@ func suppressLines(doc *yaml.Node) []int {
 		return nil
 	}
 	for i := 0; i+1 < len(root.Content); i += 2 {
-		if root.Content[i].Value == "suppress" && root.Content[i+1].Kind == yaml.SequenceNode {
+		if root.Content[i].Value == key && root.Content[i+1].Kind == yaml.SequenceNode {
 			var lines []int
 			for _, item := range root.Content[i+1].Content {
 				lines = append(lines, item.Line)

@@ -55,10 +55,11 @@ func TestParseErrors(t *testing.T) {
 		contains  string
 	}{
 		{"unknown rule", "suppress:\n  - rule: image/nope\n    reason: x\n", 2, `unknown rule "image/nope"`},
-		{"no reason", "suppress:\n  - rule: test/rule\n  - rule: test/rule\n    path: x\n", 2, "no reason"},
-		{"second entry", "suppress:\n  - rule: test/rule\n    reason: ok\n  - rule: bad\n    reason: ok\n", 4, `unknown rule "bad"`},
+		{"no reason", "suppress:\n  - rule: test/rule\n  - rule: test/rule\n    path: x\n", 2, "missing property 'reason'"},
+		{"blank reason", "suppress:\n  - rule: test/rule\n    reason: \" \"\n", 2, "no reason"},
+		{"second entry", "suppress:\n  - rule: test/rule\n    reason: ok\n  - rule: bad/rule\n    reason: ok\n", 4, `unknown rule "bad/rule"`},
 		{"unknown key", "build-args: {}\nsupress: []\n", 2, "supress"},
-		{"bad severity", "\nfail-on: fatal\n", 2, "unknown severity"},
+		{"bad severity", "\nfail-on: fatal\n", 2, `fail-on: "fatal": value must be one of`},
 		{"syntax", "suppress:\n  - rule: [\n", 3, ""},
 		{"wrong type", "build-args: [a, b]\n", 1, ""},
 	}
