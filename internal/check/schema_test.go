@@ -82,7 +82,7 @@ func TestRejectedConfigs(t *testing.T) {
 		got = append(got, fmt.Sprintf("@%d %s", f.Line, f.Message))
 	}
 	want := []string{
-		"@2 `c.json` as it is on the base side is rejected by the new `s.json` at `/`: additional properties 'legacy' not allowed (keyword additionalProperties).",
+		"@2 `c.json` as it is on the base side is rejected by the new `s.json` at `/legacy`: additional properties 'legacy' not allowed (keyword additionalProperties).",
 		"@2 `c.json` as it is on the base side is rejected by the new `s.json` at `/name`: maxLength: got 40, want 32 (keyword maxLength). 3 more violations are not listed.",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {

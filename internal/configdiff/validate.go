@@ -55,8 +55,8 @@ func (v Violation) Path() []string {
 	return v.Location
 }
 
-// Pointer is the location as a JSON pointer, "/" for the whole document.
-func (v Violation) Pointer() string { return pointer(v.Location) }
+// Pointer is Path as a JSON pointer, "/" for the whole document.
+func (v Violation) Pointer() string { return pointer(v.Path()) }
 
 func pointer(loc []string) string {
 	if len(loc) == 0 {

@@ -64,7 +64,7 @@ func TestCompileAndValidate(t *testing.T) {
 		got = append(got, fmt.Sprintf("%s %s %s @%d", x.Pointer(), x.Keyword, x.Message, line))
 	}
 	want := []string{
-		"/ additionalProperties additional properties 'legacy' not allowed @3",
+		"/legacy additionalProperties additional properties 'legacy' not allowed @3",
 		"/name maxLength maxLength: got 7, want 4 @1",
 		"/port type got string, want integer @2",
 	}

@@ -28,6 +28,10 @@ type inventory struct {
 	// bake maps image repositories that docker-bake.hcl targets tag to
 	// the Dockerfile that builds them.
 	bake map[string]string
+	// tree is every file of the side by path, and paths their paths in
+	// order: the config checks read files the inventory does not.
+	tree  map[string]change.Entry
+	paths []string
 }
 
 // fileFacts is one file's facts, or why there are none.
@@ -79,12 +83,14 @@ func (rd *reader) inventory(ctx context.Context, commit string) (*inventory, err
 	if err != nil {
 		return nil, err
 	}
-	inv := &inventory{commit: commit, files: map[string]*fileFacts{}, bake: map[string]string{}}
-	byPath := map[string]change.Entry{}
+	byPath := make(map[string]change.Entry, len(entries))
+	paths := make([]string, len(entries))
 	modules := map[string][]change.Entry{} // Terraform, by directory
-	for _, e := range entries {
+	for i, e := range entries {
 		byPath[e.Path] = e
+		paths[i] = e.Path
 	}
+	inv := &inventory{commit: commit, files: map[string]*fileFacts{}, bake: map[string]string{}, tree: byPath, paths: paths}
 	var todo, bakes []change.Entry
 	for _, e := range entries {
 		if e.Mode == "160000" || !rd.relevant(e.Path) {

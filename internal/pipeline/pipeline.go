@@ -78,8 +78,13 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	baseRefs, headRefs := baseInv.refs(), headInv.refs()
 	found = append(found, check.Skew(baseRefs, headRefs, func(f string) bool { return c.touched[f] })...)
 	found = append(found, check.Unsupported(headRefs, cfg.Postgres.Range)...)
+	cfgFound, cfgSups, err := rd.configs(ctx, set, baseInv, headInv, c.touched)
+	if err != nil {
+		return nil, err
+	}
+	found = append(found, cfgFound...)
 
-	sups := cfg.Suppressions()
+	sups := append(cfg.Suppressions(), cfgSups...)
 	for _, ff := range headInv.sorted() {
 		sups = append(sups, ff.sups...)
 	}
@@ -188,7 +193,7 @@ func kindName(p string) string {
 	case manifest.Compose:
 		return "Compose file"
 	case manifest.Kubernetes:
-		return "Kubernetes manifest"
+		return "YAML file" // any other .yml may be a manifest: the parse comes first
 	case manifest.Helm:
 		return "Helm values file"
 	case manifest.Workflow:
