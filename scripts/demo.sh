@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds a real git repository from testdata/demo (a base commit, then a
-# head commit that moves the Postgres image from Debian to Alpine), runs
+# head commit that moves the Postgres image from Debian to Alpine and
+# regroups config/options.yml per environment), runs
 # breakwater check on it, and reports breakwater's exit code.
 set -euo pipefail
 bin=${1:?usage: demo.sh BINARY}
@@ -16,7 +17,7 @@ git add -A && git commit -q -m "base: Postgres 11 on Debian stretch"
 git checkout -q -b switch-to-alpine
 find "$repo" -mindepth 1 -maxdepth 1 ! -name .git -exec rm -rf {} +
 cp -R "$src/head/." "$repo/"
-git add -A && git commit -q -m "head: smaller image, switch to Alpine"
+git add -A && git commit -q -m "head: smaller image, switch to Alpine; options per environment"
 
 echo "\$ breakwater check --repo $repo    # base: main, head: switch-to-alpine"
 set +e

@@ -62,6 +62,16 @@ func TestParseErrors(t *testing.T) {
 		{"bad severity", "\nfail-on: fatal\n", 2, `fail-on: "fatal": value must be one of`},
 		{"syntax", "suppress:\n  - rule: [\n", 3, ""},
 		{"wrong type", "build-args: [a, b]\n", 1, ""},
+		// Shape errors come from the schema, on the line of the key.
+		{"config not a list", "fail-on: error\nconfig:\n  schema: a.json\n", 2, "config: got object, want array"},
+		{"config entry without schema or files", "config:\n  - {}\n", 2, "config[0]"},
+		{"files not a list", "config:\n  - schema: s.json\n    files: config/*.yml\n", 3, `config[0].files: "config/*.yml": got string, want array`},
+		{"unknown key in a target", "config:\n  - schema: s.json\n    file: [a.yml]\n", 3, "additional properties 'file' not allowed"},
+		{"build-args value a list", "build-args:\n  A: [1]\n", 2, "build-args.A"},
+		{"suppress rule malformed", "suppress:\n  - rule: Not A Rule\n    reason: x\n", 2, "suppress[0].rule"},
+		{"fail-on unknown", "\nfail-on: fatal\n", 2, "fail-on"},
+		{"schema outside the repository", "config:\n  - schema: ../other/s.json\n", 2, "inside the repository"},
+		{"files glob outside the repository", "config:\n  - files: [/etc/*.yml]\n", 2, "inside the repository"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -248,16 +248,7 @@ func TestFlatten(t *testing.T) {
 }
 
 func TestFlattenErrors(t *testing.T) {
-	bomb := "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
-	for i := 'b'; i <= 'k'; i++ {
-		prev := string(i - 1)
-		bomb += fmt.Sprintf("%c: &%c [*%s, *%s, *%s, *%s, *%s, *%s, *%s, *%s, *%s, *%s]\n", i, i, prev, prev, prev, prev, prev, prev, prev, prev, prev, prev)
-	}
-	mergeBomb := "a: &a {x: 1}\n"
-	for i := 'b'; i <= 'z'; i++ {
-		p := "*" + string(i-1)
-		mergeBomb += fmt.Sprintf("%c: &%c {<<: [%s, %s, %s, %s]}\n", i, i, p, p, p, p)
-	}
+	bomb, mergeBomb := aliasBomb(), mergeBomb()
 	tests := []struct {
 		name, in string
 		line     int
@@ -310,4 +301,24 @@ func TestSimilarity(t *testing.T) {
 			t.Errorf("similar(%q, %q) = %v (%.2f)", tt.a, tt.b, got, similarity(tt.a, tt.b))
 		}
 	}
+}
+
+// aliasBomb is a billion laughs: eleven lines that expand to 10^11 nodes.
+func aliasBomb() string {
+	bomb := "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+	for i := 'b'; i <= 'k'; i++ {
+		p := "*" + string(i-1)
+		bomb += fmt.Sprintf("%c: &%c [%s, %s, %s, %s, %s, %s, %s, %s, %s, %s]\n", i, i, p, p, p, p, p, p, p, p, p, p)
+	}
+	return bomb
+}
+
+// mergeBomb does the same through merge keys.
+func mergeBomb() string {
+	bomb := "a: &a {x: 1}\n"
+	for i := 'b'; i <= 'z'; i++ {
+		p := "*" + string(i-1)
+		bomb += fmt.Sprintf("%c: &%c {<<: [%s, %s, %s, %s]}\n", i, i, p, p, p, p)
+	}
+	return bomb
 }

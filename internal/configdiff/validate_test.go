@@ -3,7 +3,6 @@ package configdiff
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"slices"
 	"strings"
 	"testing"
@@ -15,13 +14,10 @@ import (
 
 // mapLoader serves files from a map and records what was asked for.
 func mapLoader(files map[string]string, asked *[]string) Loader {
+	load := memLoader(files)
 	return func(p string) ([]byte, error) {
 		*asked = append(*asked, p)
-		s, ok := files[p]
-		if !ok {
-			return nil, fmt.Errorf("%s: %w", p, fs.ErrNotExist)
-		}
-		return []byte(s), nil
+		return load(p)
 	}
 }
 

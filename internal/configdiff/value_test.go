@@ -62,16 +62,7 @@ func TestValue(t *testing.T) {
 }
 
 func TestValueErrors(t *testing.T) {
-	bomb := "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
-	for i := 'b'; i <= 'k'; i++ {
-		p := "*" + string(i-1)
-		bomb += fmt.Sprintf("%c: &%c [%s, %s, %s, %s, %s, %s, %s, %s, %s, %s]\n", i, i, p, p, p, p, p, p, p, p, p, p)
-	}
-	mergeBomb := "a: &a {x: 1}\n"
-	for i := 'b'; i <= 'z'; i++ {
-		p := "*" + string(i-1)
-		mergeBomb += fmt.Sprintf("%c: &%c {<<: [%s, %s, %s, %s]}\n", i, i, p, p, p, p)
-	}
+	bomb, mergeBomb := aliasBomb(), mergeBomb()
 	tests := []struct {
 		name, in string
 		line     int

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -106,5 +107,31 @@ func TestConfigs(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Inline suppressions work in config files the inventory does not read,
+// such as TOML.
+func TestConfigInlineSuppression(t *testing.T) {
+	g := testgit.New(t)
+	g.Write("config/app.toml", "[db]\nmax_conns = 10\ntimeout = 5\n")
+	base := g.Commit("base")
+	g.Write("config/app.toml", "[db]\n# breakwater:ignore config/key-renamed the reader takes both names\nmax_connections = 10\n# breakwater:ignore config/key-removed\n")
+	head := g.Commit("head")
+	res, err := Run(context.Background(), Options{Repo: g.Dir, Base: base, Head: head})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range res.Report.Findings {
+		got = append(got, fmt.Sprintf("%s:%d %s suppressed=%v %s", f.File, f.Line, f.Rule, f.Suppressed, f.SuppressionReason))
+	}
+	want := []string{
+		"config/app.toml:1 config/key-removed suppressed=false ",
+		"config/app.toml:3 config/key-renamed suppressed=true the reader takes both names",
+		"config/app.toml:4 input/parse-error suppressed=false ",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("findings\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
