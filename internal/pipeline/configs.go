@@ -42,9 +42,9 @@ func configTargets(cfg *config.Config, set *change.Set) []config.ConfigTarget {
 
 // configs runs the config checks: the layout diff of every changed config
 // file, and for each schema whose files changed the schema diff and the
-// old configs validated against the new schema.
-// Inline suppressions in the config files it read that the inventory did
-// not (TOML, JSON) come back with the findings.
+// old configs validated against the new schema. Inline suppressions in
+// the config files that the inventory does not read (TOML, JSON) come
+// back with the findings.
 func (rd *reader) configs(ctx context.Context, set *change.Set, base, head *inventory, touched map[string]bool) ([]finding.Finding, []report.Suppression, error) {
 	targets := configTargets(rd.cfg, set)
 	defaults := len(rd.cfg.Config) == 0
@@ -133,14 +133,17 @@ func (rd *reader) readSide(ctx context.Context, commit string, inv *inventory, p
 }
 
 // configFileDiff compares the two versions of one config file. A head
-// side that does not parse is reported (unless the inventory already
-// did); a base side that does not parse has no layout to keep.
-// Under the default names, a Kubernetes manifest is not an application
-// config.
+// side that is skipped or does not parse is reported, unless the
+// inventory already did; a base side that does not parse has no layout to
+// keep. Under the default names, a Kubernetes manifest is not an
+// application config.
 func configFileDiff(f change.File, old, cur read, head *inventory, defaults bool) []finding.Finding {
 	var skip *change.SkipError
 	if errors.As(cur.err, &skip) {
-		return nil // the inventory reports skips of changed files
+		if _, read := head.files[f.NewPath]; read {
+			return nil
+		}
+		return []finding.Finding{finding.New(finding.Skipped, skip.Path, 0, skip.Reason, skip.Path+": "+skip.Reason)}
 	}
 	if old.err != nil || cur.err != nil || cur.data == nil {
 		return nil

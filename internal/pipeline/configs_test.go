@@ -68,6 +68,12 @@ func TestConfigs(t *testing.T) {
 			want: "s.json:2 input/parse-error",
 		},
 		{
+			name:  "a config file that links out of the repository is not read",
+			base:  map[string]string{"config/app.toml": "a = 1\n"},
+			links: map[string]string{"config/app.toml": "/etc/passwd"},
+			want:  "config/app.toml:0 input/skipped",
+		},
+		{
 			name:  "a schema that links out of the repository is not read",
 			base:  map[string]string{"a": "x"},
 			head:  map[string]string{".breakwater.yml": "config:\n  - schema: s.json\n"},
