@@ -39,6 +39,33 @@ type Config struct {
 	// Config lists config targets: a JSON Schema and the config files it
 	// describes. Empty means the defaults (see internal/pipeline).
 	Config []ConfigTarget `yaml:"config"`
+	// Migrations lists the migration directories; empty means found by
+	// their file names.
+	Migrations []MigrationDir `yaml:"migrations"`
+	// Seed is the data loaded between the base and head migrations.
+	Seed Seed `yaml:"seed"`
+}
+
+// MigrationDir is one entry of `migrations:`: a directory of SQL
+// migrations in a known format, or a command that migrates (an ORM's).
+type MigrationDir struct {
+	Dir string `yaml:"dir"`
+	// Format is golang-migrate, goose, flyway, dbmate or plain; "" detects
+	// it from the file names and markers.
+	Format string `yaml:"format"`
+	// Command migrates up with DATABASE_URL set, run in a worktree of
+	// each side; DownCommand migrates one step down.
+	Command     string `yaml:"command"`
+	DownCommand string `yaml:"down_command"`
+	Line        int    `yaml:"-"`
+}
+
+// Seed is the `seed:` section: SQL files or a command, from one side.
+type Seed struct {
+	Files   []string `yaml:"files"`
+	Command string   `yaml:"command"`
+	// Side is "head" (the default) or "base": where the seed is read.
+	Side string `yaml:"side"`
 }
 
 // ConfigTarget is one entry of `config:`. At least one field is set.
@@ -170,6 +197,21 @@ func Parse(file string, data []byte) (*Config, error) {
 			if _, err := path.Match(strings.ReplaceAll(g, "**", "x"), ""); err != nil || !inside(g) {
 				return nil, &Error{File: file, Line: t.Line, Msg: fmt.Sprintf("config[%d]: bad path glob %q: it must be a glob of paths inside the repository", i, g)}
 			}
+		}
+	}
+	if lines := itemLines(&doc, "migrations"); len(lines) == len(cfg.Migrations) {
+		for i := range cfg.Migrations {
+			cfg.Migrations[i].Line = lines[i]
+		}
+	}
+	for i, m := range cfg.Migrations {
+		if m.Dir != "" && !inside(m.Dir) {
+			return nil, &Error{File: file, Line: m.Line, Msg: fmt.Sprintf("migrations[%d]: dir %q must be a path inside the repository", i, m.Dir)}
+		}
+	}
+	for _, g := range cfg.Seed.Files {
+		if _, err := path.Match(strings.ReplaceAll(g, "**", "x"), ""); err != nil || !inside(g) {
+			return nil, &Error{File: file, Line: findLine(&doc, "seed", "files"), Msg: fmt.Sprintf("seed.files: bad path glob %q: it must be a glob of paths inside the repository", g)}
 		}
 	}
 	for _, s := range cfg.Suppress {

@@ -63,6 +63,10 @@ func TestParseErrors(t *testing.T) {
 		{"syntax", "suppress:\n  - rule: [\n", 3, ""},
 		{"wrong type", "build-args: [a, b]\n", 1, ""},
 		// Shape errors come from the schema, on the line of the key.
+		{"unknown migration format", "migrations:\n  - dir: db\n    format: rails\n", 3, "migrations[0].format"},
+		{"down_command without command", "migrations:\n  - dir: db\n    down_command: bin/down\n", 2, "down_command"},
+		{"migration dir outside", "migrations:\n  - dir: ../db\n", 2, "inside the repository"},
+		{"seed side", "seed:\n  files: [a.sql]\n  side: left\n", 3, "seed.side"},
 		{"config not a list", "fail-on: error\nconfig:\n  schema: a.json\n", 2, "config: got object, want array"},
 		{"config entry without schema or files", "config:\n  - {}\n", 2, "config[0]"},
 		{"files not a list", "config:\n  - schema: s.json\n    files: config/*.yml\n", 3, `config[0].files: "config/*.yml": got string, want array`},
@@ -174,5 +178,22 @@ func TestImages(t *testing.T) {
 		} else if ce, ok := err.(*Error); !ok || ce.Line != 2 {
 			t.Errorf("%q: error %v, want one on line 2", bad, err)
 		}
+	}
+}
+
+func TestMigrations(t *testing.T) {
+	cfg, err := Parse("c.yml", []byte("migrations:\n  - dir: db/migrations\n    format: goose\n  - command: bin/rails db:migrate\n    down_command: bin/rails db:rollback\n    dir: db/migrate\nseed:\n  files: [db/seed/*.sql]\n  side: base\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []MigrationDir{
+		{Dir: "db/migrations", Format: "goose", Line: 2},
+		{Dir: "db/migrate", Command: "bin/rails db:migrate", DownCommand: "bin/rails db:rollback", Line: 4},
+	}
+	if !reflect.DeepEqual(cfg.Migrations, want) {
+		t.Errorf("migrations = %+v", cfg.Migrations)
+	}
+	if !reflect.DeepEqual(cfg.Seed, Seed{Files: []string{"db/seed/*.sql"}, Side: "base"}) {
+		t.Errorf("seed = %+v", cfg.Seed)
 	}
 }
