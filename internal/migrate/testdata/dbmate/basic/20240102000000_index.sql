@@ -1,0 +1,5 @@
+-- migrate:up transaction:false
+CREATE INDEX CONCURRENTLY ai ON a (id);
+
+-- migrate:down
+DROP INDEX ai;

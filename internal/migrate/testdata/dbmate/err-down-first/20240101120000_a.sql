@@ -1,0 +1,4 @@
+-- migrate:down
+DROP TABLE a;
+-- migrate:up
+CREATE TABLE a (id int);

@@ -1,0 +1,3 @@
+-- a comment
+-- +goose Up
+SELECT 1;

@@ -1,0 +1,3 @@
+SELECT 0;
+-- +goose Up
+SELECT 1;

@@ -1,0 +1,1 @@
+SELECT 'ignored: not in the directory itself';

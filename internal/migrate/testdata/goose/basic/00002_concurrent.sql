@@ -1,0 +1,6 @@
+-- +goose NO TRANSACTION
+-- +goose Up
+CREATE INDEX CONCURRENTLY i ON t (id);
+
+-- +goose Down
+DROP INDEX CONCURRENTLY i;

@@ -1,0 +1,4 @@
+-- +goose Up
+-- +goose ENVSUB ON
+ALTER TABLE t ADD COLUMN nine int;
+-- +goose ENVSUB OFF

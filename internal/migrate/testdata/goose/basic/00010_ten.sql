@@ -1,0 +1,2 @@
+-- +goose Up
+ALTER TABLE t ADD COLUMN ten int;
