@@ -83,8 +83,13 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		return nil, err
 	}
 	found = append(found, cfgFound...)
+	migFound, migSups, err := rd.migrations(ctx, set, baseInv, headInv, c.touched)
+	if err != nil {
+		return nil, err
+	}
+	found = append(found, migFound...)
 
-	sups := append(cfg.Suppressions(), cfgSups...)
+	sups := append(append(cfg.Suppressions(), cfgSups...), migSups...)
 	for _, ff := range headInv.sorted() {
 		sups = append(sups, ff.sups...)
 	}

@@ -1,0 +1,26 @@
+package check
+
+import "github.com/breakwater-ci/breakwater/internal/finding"
+
+const releasedIncident = "A release passed every test but failed in production: no test applied the old schema and data first and then upgraded. Production runs only the migrations it has not run yet, in version order; a migration edited, removed or slipped in below the newest one after release is never applied as written there."
+
+// The migration history rules: static checks of the migration files,
+// needing no database. Their pages are docs/rules/<ID>.md.
+var (
+	HistoryRewritten = &finding.Rule{
+		ID:       "migration/history-rewritten",
+		Title:    "A released migration is changed",
+		Severity: finding.Error,
+		Summary:  "A migration that exists on the base side is modified, deleted or renumbered at head. Databases that already ran it will never run it again, so they and fresh databases end up with different schemas.",
+		Incident: releasedIncident,
+	}
+	OutOfOrder = &finding.Rule{
+		ID:       "migration/out-of-order",
+		Title:    "A new migration sorts before a released one",
+		Severity: finding.Error,
+		Summary:  "A new migration's version sorts before the newest migration on the base side. Tools that apply only versions above the newest applied one skip it, and the others refuse to run or apply it in another order than fresh databases do.",
+		Incident: releasedIncident,
+	}
+)
+
+func init() { finding.Register(HistoryRewritten, OutOfOrder) }

@@ -1,0 +1,1 @@
+CREATE OR REPLACE VIEW v AS SELECT id, id * 2 AS twice FROM t;

@@ -1,0 +1,2 @@
+-- The first table (comment added after release: nothing that ran changes).
+CREATE TABLE t (id int);

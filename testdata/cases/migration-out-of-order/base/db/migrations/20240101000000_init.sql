@@ -1,0 +1,5 @@
+-- migrate:up
+CREATE TABLE orders (id bigserial PRIMARY KEY);
+
+-- migrate:down
+DROP TABLE orders;
