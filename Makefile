@@ -6,7 +6,7 @@ LDFLAGS := -s -w -X github.com/breakwater-ci/breakwater/internal/cli.Version=$(V
 .PHONY: build test demo bench lint lint-workflows clean
 
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/breakwater
+	CGO_ENABLED=1 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/breakwater
 
 # Every test, plus the checks CI would otherwise reject.
 test: lint lint-workflows

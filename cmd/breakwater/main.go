@@ -9,11 +9,14 @@ import (
 	"syscall"
 
 	"github.com/breakwater-ci/breakwater/internal/cli"
+	"github.com/breakwater-ci/breakwater/internal/pg"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
+	pg.Shutdown() // a throwaway cluster left by an interrupted run
+
 	os.Exit(code)
 }

@@ -36,38 +36,50 @@ const summaryLimit = 1<<20 - 4096
 
 // Inputs are action.yml's inputs.
 type Inputs struct {
-	Command    string
-	Base, Head string
-	Config     string
-	FailOn     string
-	Token      string
-	Comment    string // always, on-findings, never
-	CheckRun   bool
-	SARIFFile  string
-	WorkDir    string
-	Resolve    bool   // read changed database images from their registries
-	Report     string // publish: the JSON report
-	PRNumber   string // publish
-	HeadSHA    string // publish
+	Command     string
+	Base, Head  string
+	Config      string
+	FailOn      string
+	Token       string
+	Comment     string // always, on-findings, never
+	CheckRun    bool
+	SARIFFile   string
+	WorkDir     string
+	Resolve     bool   // read changed database images from their registries
+	PostgresURL string // an existing server for the migration checks
+	DB          string // auto, always, never
+	Report      string // publish: the JSON report
+	PRNumber    string // publish
+	HeadSHA     string // publish
 }
 
 func readInputs(a *githubactions.Action) (Inputs, error) {
 	in := Inputs{
-		Command:   orDefault(a.GetInput("command"), "check"),
-		Base:      a.GetInput("base"),
-		Head:      a.GetInput("head"),
-		Config:    a.GetInput("config"),
-		FailOn:    a.GetInput("fail-on"),
-		Token:     a.GetInput("github-token"),
-		Comment:   orDefault(a.GetInput("comment"), "on-findings"),
-		SARIFFile: a.GetInput("sarif-file"),
-		WorkDir:   orDefault(a.GetInput("working-directory"), "."),
-		Report:    orDefault(a.GetInput("report"), "breakwater-report.json"),
-		PRNumber:  a.GetInput("pr-number"),
-		HeadSHA:   a.GetInput("head-sha"),
+		Command:     orDefault(a.GetInput("command"), "check"),
+		Base:        a.GetInput("base"),
+		Head:        a.GetInput("head"),
+		Config:      a.GetInput("config"),
+		FailOn:      a.GetInput("fail-on"),
+		Token:       a.GetInput("github-token"),
+		Comment:     orDefault(a.GetInput("comment"), "on-findings"),
+		SARIFFile:   a.GetInput("sarif-file"),
+		WorkDir:     orDefault(a.GetInput("working-directory"), "."),
+		Report:      orDefault(a.GetInput("report"), "breakwater-report.json"),
+		PRNumber:    a.GetInput("pr-number"),
+		HeadSHA:     a.GetInput("head-sha"),
+		PostgresURL: a.GetInput("postgres-url"),
+		DB:          orDefault(a.GetInput("db"), "auto"),
 	}
 	if in.Token != "" {
 		a.AddMask(in.Token)
+	}
+	if in.PostgresURL != "" {
+		a.AddMask(in.PostgresURL)
+	}
+	switch in.DB {
+	case "auto", "always", "never":
+	default:
+		return in, fmt.Errorf("input db: %q is not auto, always or never", in.DB)
 	}
 	switch in.Comment {
 	case "always", "on-findings", "never":
@@ -149,7 +161,8 @@ func (r *run) main(ctx context.Context) (int, error) {
 	if err != nil {
 		return exitFailed, err
 	}
-	opt := pipeline.Options{Repo: r.dir, Base: target.Base, Head: target.Head, FetchMissing: true}
+	opt := pipeline.Options{Repo: r.dir, Base: target.Base, Head: target.Head, FetchMissing: true,
+		Database: pipeline.Database{Mode: r.in.DB, URL: r.in.PostgresURL}}
 	if r.in.Resolve {
 		opt.Resolver = registry.Identities{R: registry.New()}
 	}

@@ -24,3 +24,23 @@ var (
 )
 
 func init() { finding.Register(HistoryRewritten, OutOfOrder) }
+
+// The database rules: what a real Postgres says when the migrations run.
+var (
+	UpgradePathFailed = &finding.Rule{
+		ID:       "migration/upgrade-path-failed",
+		Title:    "The upgrade from the base schema and data fails",
+		Severity: finding.Error,
+		Summary:  "On a fresh database, the base side's migrations and the seed data applied, and then one of the head side's new migrations failed: what production will run on deploy fails.",
+		Incident: releasedIncident,
+	}
+	HeadOnlyFailed = &finding.Rule{
+		ID:       "migration/head-only-failed",
+		Title:    "The head migrations fail on an empty database",
+		Severity: finding.Error,
+		Summary:  "Every head migration applied in order on an empty database fails: new environments, CI databases and disaster recovery from scratch cannot be built.",
+		Incident: releasedIncident,
+	}
+)
+
+func init() { finding.Register(UpgradePathFailed, HeadOnlyFailed) }

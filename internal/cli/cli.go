@@ -21,6 +21,7 @@ import (
 	"github.com/breakwater-ci/breakwater/internal/action"
 	_ "github.com/breakwater-ci/breakwater/internal/check" // registers the rules
 	"github.com/breakwater-ci/breakwater/internal/finding"
+	"github.com/breakwater-ci/breakwater/internal/pg"
 	"github.com/breakwater-ci/breakwater/internal/pipeline"
 	"github.com/breakwater-ci/breakwater/internal/registry"
 	"github.com/breakwater-ci/breakwater/internal/report"
@@ -148,8 +149,21 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	output := fs.String("output", "", "write the report to `FILE` instead of standard output")
 	quiet := fs.Bool("quiet", false, "no progress lines on standard error")
 	resolve := fs.Bool("resolve-images", false, "read changed database images from their registries (os-release, dpkg/apk database, PG_MAJOR),\ncached by digest; credentials come from ~/.docker/config.json or DOCKER_CONFIG")
+	db := fs.String("db", pipeline.DBAuto, "`MODE` of the migration checks on a real Postgres: auto (when the change touches migrations\nand a server can be had; otherwise the report says they did not run), always (no server is a failure), never")
+	pgURL := fs.String("postgres-url", "", "`URL` of an existing Postgres to run them on, in a fresh database per scenario\n(default: $BREAKWATER_POSTGRES_URL, else a throwaway cluster); its password is never printed")
+	pgBin := fs.String("postgres-bin", "", "`DIR` of initdb, pg_ctl and postgres for the throwaway cluster (default: PATH, then /usr/lib/postgresql/*/bin)")
+	timeout := fs.Duration("statement-timeout", pg.DefaultStatementTimeout, "longest any migration or seed statement may run (`DURATION`)")
 	if done, code := parseFlags(fs, args); done {
 		return code
+	}
+	switch *db {
+	case pipeline.DBAuto, pipeline.DBAlways, pipeline.DBNever:
+	default:
+		fmt.Fprintf(stderr, "breakwater check: --db: unknown mode %q (want auto, always or never)\n", *db)
+		return ExitFailed
+	}
+	if *pgURL == "" {
+		*pgURL = os.Getenv("BREAKWATER_POSTGRES_URL")
 	}
 	renderer, err := rendererFor(*format, *output == "" && isTerminal(stdout))
 	if err != nil {
@@ -163,7 +177,8 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 	}
 
-	opt := pipeline.Options{Repo: *repo, Base: *base, Head: *head, ConfigFile: *configFile}
+	opt := pipeline.Options{Repo: *repo, Base: *base, Head: *head, ConfigFile: *configFile,
+		Database: pipeline.Database{Mode: *db, URL: *pgURL, BinDir: *pgBin, StatementTimeout: *timeout}}
 	if *resolve {
 		opt.Resolver = registry.Identities{R: registry.New()}
 	}

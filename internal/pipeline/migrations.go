@@ -14,6 +14,7 @@ import (
 	"github.com/breakwater-ci/breakwater/internal/finding"
 	"github.com/breakwater-ci/breakwater/internal/migrate"
 	"github.com/breakwater-ci/breakwater/internal/report"
+	"github.com/breakwater-ci/breakwater/internal/verify"
 )
 
 // versionedName is a file name a migration tool would order by version:
@@ -24,14 +25,15 @@ var versionedName = regexp.MustCompile(`^(\d+_.+\.sql|[VU]\d+([._]\d+)*__.+\.sql
 // directory the change touched: what is released stays as it is, and what
 // is new comes after it. The inline suppressions of the head side's
 // migration files come back with the findings.
-func (rd *reader) migrations(ctx context.Context, set *change.Set, base, head *inventory, touched map[string]bool) ([]finding.Finding, []report.Suppression, error) {
+func (rd *reader) migrations(ctx context.Context, set *change.Set, base, head *inventory, touched map[string]bool) ([]verify.Dir, []finding.Finding, []report.Suppression, error) {
 	var out []finding.Finding
 	var sups []report.Suppression
+	var dirs []verify.Dir
 	for _, d := range rd.migrationDirs(set) {
 		bset, _, err := rd.loadMigrations(ctx, set.Base, base, d)
 		var bad *finding.InputError
 		if err != nil && !errors.As(err, &bad) {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		hset, files, err := rd.loadMigrations(ctx, set.Head, head, d)
 		switch {
@@ -41,7 +43,10 @@ func (rd *reader) migrations(ctx context.Context, set *change.Set, base, head *i
 			}
 			continue
 		case err != nil:
-			return nil, nil, err
+			return nil, nil, nil, err
+		}
+		if hset != nil {
+			dirs = append(dirs, verify.Dir{Dir: d.Dir, Base: bset, Head: hset})
 		}
 		for _, f := range files {
 			s, errs := inline(f.Path, f.Data)
@@ -52,7 +57,7 @@ func (rd *reader) migrations(ctx context.Context, set *change.Set, base, head *i
 		}
 		out = append(out, check.MigrationHistory(bset, hset)...)
 	}
-	return out, sups, nil
+	return dirs, out, sups, nil
 }
 
 // migrationDirs are the configured SQL directories the change touched,

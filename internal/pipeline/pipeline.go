@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"time"
 
 	"github.com/breakwater-ci/breakwater/internal/change"
 	"github.com/breakwater-ci/breakwater/internal/check"
@@ -38,6 +39,26 @@ type Options struct {
 	// Resolver, when set, reads changed database images from their
 	// registries (--resolve-images).
 	Resolver Resolver
+	// Database says how the migrations are run on a real Postgres.
+	Database Database
+}
+
+// Database modes.
+const (
+	DBAuto   = "auto"   // when the change touches migrations, and a server can be had
+	DBAlways = "always" // as auto, but no server is a failure (exit 2)
+	DBNever  = "never"
+)
+
+// Database is where and when the migration checks run on a real server.
+type Database struct {
+	Mode string // DBAuto when empty
+	// URL is an existing server (--postgres-url); otherwise a throwaway
+	// cluster from the binaries in BinDir, on PATH or under
+	// /usr/lib/postgresql.
+	URL, BinDir string
+	// StatementTimeout bounds every statement; 0 means 60 s.
+	StatementTimeout time.Duration
 }
 
 // Result is a finished run.
@@ -83,11 +104,16 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		return nil, err
 	}
 	found = append(found, cfgFound...)
-	migFound, migSups, err := rd.migrations(ctx, set, baseInv, headInv, c.touched)
+	dirs, migFound, migSups, err := rd.migrations(ctx, set, baseInv, headInv, c.touched)
 	if err != nil {
 		return nil, err
 	}
 	found = append(found, migFound...)
+	dbFound, err := rd.database(ctx, opt, set, baseInv, headInv, dirs)
+	if err != nil {
+		return nil, err
+	}
+	found = append(found, dbFound...)
 
 	sups := append(append(cfg.Suppressions(), cfgSups...), migSups...)
 	for _, ff := range headInv.sorted() {

@@ -1,0 +1,76 @@
+package pipeline
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/breakwater-ci/breakwater/internal/pg"
+	"github.com/breakwater-ci/breakwater/internal/testgit"
+)
+
+// seedRepo is a change whose new migration fails only on seeded data.
+func seedRepo(t *testing.T) (g *testgit.Repo, base, head string) {
+	g = testgit.New(t)
+	g.Write(".breakwater.yml", "seed:\n  files: [db/seed.sql]\n")
+	g.Write("db/migrations/001_t.up.sql", "CREATE TABLE t (id int);\n")
+	g.Write("db/seed.sql", "INSERT INTO t VALUES (1);\n")
+	base = g.Commit("base")
+	g.Write("db/migrations/002_x.up.sql", "ALTER TABLE t ADD COLUMN x int NOT NULL;\n")
+	head = g.Commit("head")
+	return g, base, head
+}
+
+// The database checks run on an existing server as on a throwaway one,
+// and are never silently skipped.
+func TestDatabaseModes(t *testing.T) {
+	bin, err := pg.FindBinaries("")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	g, base, head := seedRepo(t)
+	want := "db/migrations/002_x.up.sql:1 migration/upgrade-path-failed"
+
+	res, err := Run(context.Background(), Options{Repo: g.Dir, Base: base, Head: head})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rules(res.Report.Findings); got != want {
+		t.Errorf("throwaway: findings\n%s\nwant\n%s", got, want)
+	}
+
+	cl, err := pg.StartThrowaway(context.Background(), pg.ThrowawayOptions{Bin: bin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	res, err = Run(context.Background(), Options{Repo: g.Dir, Base: base, Head: head, Database: Database{URL: cl.DSN()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rules(res.Report.Findings); got != want {
+		t.Errorf("external: findings\n%s\nwant\n%s", got, want)
+	}
+
+	res, err = Run(context.Background(), Options{Repo: g.Dir, Base: base, Head: head, Database: Database{Mode: DBNever}})
+	if err != nil || len(res.Report.Findings) != 0 {
+		t.Errorf("--db never: %v, %v", err, res.Report.Findings)
+	}
+
+	// A server that cannot be reached is a failure, and its password is
+	// not in the message.
+	bad := strings.Replace(cl.DSN(), "postgres@", "postgres:s3cret-pw@", 1) + "&connect_timeout=2"
+	bad = strings.Replace(bad, "port=", "port=1", 1)
+	_, err = Run(context.Background(), Options{Repo: g.Dir, Base: base, Head: head, Database: Database{URL: bad}})
+	if err == nil || strings.Contains(err.Error(), "s3cret-pw") {
+		t.Errorf("unreachable server: err = %v", err)
+	}
+	_, err = Run(context.Background(), Options{Repo: g.Dir, Base: base, Head: head, Database: Database{Mode: DBAlways, BinDir: t.TempDir()}})
+	if err == nil || !strings.Contains(err.Error(), "--postgres-bin") {
+		t.Errorf("--db always with no server: err = %v", err)
+	}
+}

@@ -1,0 +1,218 @@
+// Package verify runs migrations on a real Postgres the way production
+// will: on a fresh database the base side's migrations exactly as they
+// are in the base commit, then the seed data, then only the head side's
+// new migrations; and, apart, every head migration on an empty database.
+// It reports what happened as facts; internal/check turns them into
+// findings. It talks to Postgres only through internal/pg.
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/breakwater-ci/breakwater/internal/migrate"
+	"github.com/breakwater-ci/breakwater/internal/pg"
+)
+
+// Dir is one migration directory on both sides. Base is nil when the
+// directory is new.
+type Dir struct {
+	Dir        string
+	Base, Head *migrate.Set
+}
+
+// Phases of the upgrade path.
+const (
+	PhaseBase     = "base"      // the base side's migrations
+	PhaseSeed     = "seed"      // the seed data
+	PhaseHead     = "head"      // the head side's new migrations
+	PhaseHeadOnly = "head-only" // every head migration on an empty database
+)
+
+// Failure is the statement that stopped a phase.
+type Failure struct {
+	Phase     string
+	File      string
+	Line      int
+	Statement string
+	// Err is the server's error; Msg says what went wrong otherwise (a
+	// statement the splitter could not read).
+	Err *pg.Error
+	Msg string
+}
+
+func (f *Failure) String() string {
+	if f.Err != nil {
+		return f.Err.Error()
+	}
+	return f.Msg
+}
+
+// Result is what one directory's verification found.
+type Result struct {
+	Dir   string
+	Major int
+	// Base and Head count the migrations applied in the upgrade path;
+	// Seed the seed statements.
+	Base, Seed, Head int
+	// Upgrade is nil when the upgrade path passed, HeadOnly likewise.
+	Upgrade, HeadOnly *Failure
+}
+
+// Options say what to run where.
+type Options struct {
+	Cluster *pg.Cluster
+	Dirs    []Dir
+	// Seed files are loaded between the base and head migrations, in the
+	// order given.
+	Seed     []migrate.File
+	Progress io.Writer
+}
+
+// Run verifies every directory, each in fresh databases that are dropped
+// afterwards. An error means the verification itself could not run (the
+// server went away, a database could not be created): never a clean
+// result.
+func Run(ctx context.Context, opt Options) ([]Result, error) {
+	var out []Result
+	for _, d := range opt.Dirs {
+		if d.Head == nil {
+			continue
+		}
+		r := Result{Dir: d.Dir, Major: opt.Cluster.Major()}
+		if err := upgradePath(ctx, opt, d, &r); err != nil {
+			return nil, err
+		}
+		if err := headOnly(ctx, opt, d, &r); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func progress(w io.Writer, format string, args ...any) {
+	if w != nil {
+		fmt.Fprintf(w, "breakwater: "+format+"\n", args...)
+	}
+}
+
+func upgradePath(ctx context.Context, opt Options, d Dir, r *Result) error {
+	db, err := opt.Cluster.Scenario(ctx, "upgrade")
+	if err != nil {
+		return fmt.Errorf("verify %s: %w", d.Dir, err)
+	}
+	defer db.Close()
+	released := map[string]migrate.Migration{}
+	if d.Base != nil {
+		for _, m := range d.Base.Migrations {
+			released[m.Key()] = m
+			if m.Up == nil {
+				continue
+			}
+			if r.Upgrade, err = apply(ctx, db, PhaseBase, m.Up); err != nil || r.Upgrade != nil {
+				return err
+			}
+			r.Base++
+		}
+	}
+	progress(opt.Progress, "%s: %d base migrations applied on Postgres %d", d.Dir, r.Base, r.Major)
+	for _, f := range opt.Seed {
+		stmts, err := migrate.Split(string(f.Data))
+		if err != nil {
+			var se *migrate.SplitError
+			line := 1
+			if errors.As(err, &se) {
+				line = se.Line
+			}
+			r.Upgrade = &Failure{Phase: PhaseSeed, File: f.Path, Line: line, Msg: err.Error()}
+			return nil
+		}
+		s := &migrate.Script{File: f.Path, Line: 1, SQL: string(f.Data), InTransaction: true, Statements: stmts}
+		if r.Upgrade, err = apply(ctx, db, PhaseSeed, s); err != nil || r.Upgrade != nil {
+			return err
+		}
+		r.Seed += len(stmts)
+	}
+	for _, m := range d.Head.Migrations {
+		old, ok := released[m.Key()]
+		// Production runs what it has not run, and Flyway reruns a
+		// repeatable whose text changed.
+		if m.Up == nil || (ok && (!m.Repeatable || sameSQL(old.Up, m.Up))) {
+			continue
+		}
+		if r.Upgrade, err = apply(ctx, db, PhaseHead, m.Up); err != nil || r.Upgrade != nil {
+			return err
+		}
+		r.Head++
+	}
+	progress(opt.Progress, "%s: upgrade path passed (%d base migrations, %d seed statements, %d new)", d.Dir, r.Base, r.Seed, r.Head)
+	return nil
+}
+
+func headOnly(ctx context.Context, opt Options, d Dir, r *Result) error {
+	db, err := opt.Cluster.Scenario(ctx, "head")
+	if err != nil {
+		return fmt.Errorf("verify %s: %w", d.Dir, err)
+	}
+	defer db.Close()
+	for _, m := range d.Head.Migrations {
+		if m.Up == nil {
+			continue
+		}
+		if r.HeadOnly, err = apply(ctx, db, PhaseHeadOnly, m.Up); err != nil || r.HeadOnly != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sameSQL(a, b *migrate.Script) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return slices.EqualFunc(a.Statements, b.Statements, func(x, y migrate.Statement) bool { return x.SQL == y.SQL })
+}
+
+// apply runs one script statement by statement, so a failure has a line,
+// inside one transaction unless the format says it runs outside one. A
+// server error is a Failure; anything else ends the run.
+func apply(ctx context.Context, db *pg.DB, phase string, s *migrate.Script) (*Failure, error) {
+	fail := func(st migrate.Statement, err error) (*Failure, error) {
+		var pe *pg.Error
+		if !errors.As(err, &pe) || ctx.Err() != nil {
+			return nil, fmt.Errorf("%s:%d: %w", s.File, st.Line, err)
+		}
+		line := st.Line
+		if pe.Position > 0 {
+			line = st.LineAt(pe.Position)
+		}
+		if s.InTransaction {
+			db.Exec(ctx, "ROLLBACK")
+		}
+		return &Failure{Phase: phase, File: s.File, Line: line, Statement: st.SQL, Err: pe}, nil
+	}
+	if s.InTransaction {
+		if err := db.Exec(ctx, "BEGIN"); err != nil {
+			return nil, err
+		}
+	}
+	for _, st := range s.Statements {
+		if err := db.Exec(ctx, st.SQL); err != nil {
+			return fail(st, err)
+		}
+	}
+	if s.InTransaction {
+		if err := db.Exec(ctx, "COMMIT"); err != nil {
+			last := migrate.Statement{Line: s.Line}
+			if n := len(s.Statements); n > 0 {
+				last = s.Statements[n-1]
+			}
+			return fail(last, err) // a deferred constraint fails at commit
+		}
+	}
+	return nil, nil
+}

@@ -1,0 +1,1 @@
+DROP TABLE users; DROP FUNCTION users_touch();

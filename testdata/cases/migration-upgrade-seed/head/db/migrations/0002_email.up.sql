@@ -1,0 +1,3 @@
+-- Every user signs in with an email now.
+ALTER TABLE users
+  ADD COLUMN email text NOT NULL;
