@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/breakwater-ci/breakwater/internal/pg"
+	"github.com/breakwater-ci/breakwater/internal/testgit"
+)
+
+// interruptChild is breakwater's main, run in a child process by
+// TestInterruptMidMigration.
+func init() {
+	if os.Getenv("BREAKWATER_INTERRUPT_CHILD") == "" {
+		return
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := Main(ctx, strings.Split(os.Getenv("BREAKWATER_INTERRUPT_CHILD"), "\x1f"), os.Stdout, os.Stderr)
+	stop()
+	pg.Shutdown()
+	os.Exit(code)
+}
+
+// SIGTERM in the middle of a migration ends the run as a failure (exit
+// 2, never "no findings") and leaves no server and no temp dir behind.
+func TestInterruptMidMigration(t *testing.T) {
+	if _, err := pg.FindBinaries(""); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	g := testgit.New(t)
+	g.Write("db/migrations/001_t.up.sql", "CREATE TABLE t (id int);\n")
+	base := g.Commit("base")
+	g.Write("db/migrations/002_slow.up.sql", "SELECT pg_sleep(60);\n")
+	head := g.Commit("head")
+
+	before := serverDirs(t)
+	args := strings.Join([]string{"check", "--repo", g.Dir, "--base", base, "--head", head, "--format", "json"}, "\x1f")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "BREAKWATER_INTERRUPT_CHILD="+args)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout strings.Builder
+	cmd.Stdout = &stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The base migration applied means the head's pg_sleep is next.
+	sc := bufio.NewScanner(stderr)
+	var log []string
+	for sc.Scan() {
+		log = append(log, sc.Text())
+		if strings.Contains(sc.Text(), "base migrations applied") {
+			break
+		}
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	time.Sleep(500 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != ExitFailed {
+		t.Errorf("exit: %v, want code %d\nstderr so far:\n%s\nstdout: %s", err, ExitFailed, strings.Join(log, "\n"), stdout.String())
+	}
+	if strings.Contains(stdout.String(), `"findings"`) {
+		t.Errorf("an interrupted run printed a report: %s", stdout.String())
+	}
+	if after := serverDirs(t); len(after) > len(before) {
+		t.Errorf("left behind: %v", slices.DeleteFunc(after, func(d string) bool { return slices.Contains(before, d) }))
+	}
+}
+
+// serverDirs lists throwaway cluster dirs whose postmaster still runs.
+func serverDirs(t *testing.T) []string {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "breakwater-pg-*"))
+	var live []string
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, "data", "postmaster.pid")); err == nil {
+			live = append(live, d)
+		}
+	}
+	return live
+}
