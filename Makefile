@@ -41,6 +41,7 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	./bench/dockerfiles.sh $(BIN) 2000
 	./bench/monorepo.sh $(BIN) 5000 5
+	./bench/migrations.sh $(BIN) 5
 
 clean:
 	rm -rf bin

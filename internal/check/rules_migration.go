@@ -44,3 +44,32 @@ var (
 )
 
 func init() { finding.Register(UpgradePathFailed, HeadOnlyFailed) }
+
+const collationIncident = "A Postgres container's base image moved from Debian to Alpine: glibc collation became musl byte order and B-tree indexes on text went silently corrupt; queries missed rows and unique indexes let in duplicates. amcheck proves such corruption when it exists."
+
+// What the database the migrations leave behind says.
+var (
+	IndexCorruption = &finding.Rule{
+		ID:       "postgres/index-corruption",
+		Title:    "amcheck finds a corrupt index or table",
+		Severity: finding.Error,
+		Summary:  "After the upgrade path, bt_index_check (with heapallindexed) on every B-tree index of the user schemas, or verify_heapam on a table (Postgres 14+), reports corruption.",
+		Incident: collationIncident,
+	}
+	DependentIndexes = &finding.Rule{
+		ID:       "collation/dependent-indexes",
+		Title:    "Indexes that depend on a collation",
+		Severity: finding.Notice,
+		Summary:  "The indexes whose keys or expressions sort by a libc or ICU collation other than C/POSIX, with a REINDEX script: they go corrupt when the collation library under the data changes. An error when the same change swaps the C library or its collation version under a database image.",
+		Incident: collationIncident,
+	}
+	VersionMismatch = &finding.Rule{
+		ID:       "collation/version-mismatch",
+		Title:    "A collation's recorded version differs from the library's",
+		Severity: finding.Warning,
+		Summary:  "pg_collation_actual_version() differs from the version Postgres recorded for a collation, or (Postgres 15+) the database's datcollversion differs from its default collation's: the indexes built under the old version may be out of order.",
+		Incident: collationIncident,
+	}
+)
+
+func init() { finding.Register(IndexCorruption, DependentIndexes, VersionMismatch) }

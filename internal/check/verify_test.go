@@ -35,3 +35,37 @@ func TestVerified(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+func TestInspected(t *testing.T) {
+	r := verify.Result{Dir: "db", Major: 16, Last: "db/002.up.sql",
+		Amcheck: &pg.AmcheckReport{Checked: 3, Problems: []pg.IndexProblem{
+			{Schema: "public", Table: "words", Index: "words_w", Kind: "index", Message: `item order invariant violated for index "words_w"`, SQLState: "XX002", Detail: "Lower index tid=(3,3)"},
+			{Schema: "public", Table: "words", Kind: "heap", Message: "line pointer redirection to item at offset 5 precedes minimum offset 1"},
+		}},
+		Collation:  []pg.CollationIndex{{Schema: "public", Table: "users", Index: "users_email", Unique: true, Collations: []string{"default (en_US.utf8, libc)"}, Provider: "libc", SizeBytes: 16384}},
+		Mismatches: []pg.VersionMismatch{{Object: `collation "public.legacy"`, Recorded: "0.1", Actual: "153.120", Kind: "collation", Schema: "public", Name: "legacy"}},
+	}
+	for _, changing := range []bool{false, true} {
+		var got []string
+		for _, f := range Inspected([]verify.Result{r, {Dir: "empty", AmcheckMissing: "pg: amcheck extension is missing", Last: "e/1.sql"}}, changing) {
+			if f.Remediation == "" && f.Rule != "input/skipped" {
+				t.Errorf("%s has no remediation", f.Rule)
+			}
+			got = append(got, fmt.Sprintf("%s %s %s:%d: %s", f.Rule, f.Severity, f.File, f.Line, f.Message))
+		}
+		collation := "collation/dependent-indexes notice db/002.up.sql:0: 1 index of db depends on a collation other than C/POSIX: public.users_email (default (en_US.utf8, libc), 16 KiB). They go corrupt if the collation library under the data changes."
+		if changing {
+			collation = "collation/dependent-indexes error db/002.up.sql:0: This index will need rebuilding: this change also moves the database image to another C library or collation version. 1 index of db depends on a collation other than C/POSIX: public.users_email (default (en_US.utf8, libc), 16 KiB). They go corrupt if the collation library under the data changes."
+		}
+		want := []string{
+			`postgres/index-corruption error db/002.up.sql:0: amcheck finds index public.words_w on public.words corrupt after the upgrade path on Postgres 16: item order invariant violated for index "words_w" (SQLSTATE XX002).`,
+			`postgres/index-corruption error db/002.up.sql:0: amcheck finds table public.words corrupt after the upgrade path on Postgres 16: line pointer redirection to item at offset 5 precedes minimum offset 1.`,
+			collation,
+			`collation/version-mismatch warning db/002.up.sql:0: The version Postgres recorded for collation "public.legacy" is 0.1, and the library now reports 153.120: indexes built under the old version may be out of order.`,
+			`input/skipped notice e/1.sql:0: amcheck did not run on empty: pg: amcheck extension is missing.`,
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("changing=%v: got\n%s\nwant\n%s", changing, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+}

@@ -44,6 +44,7 @@ Usage:
   breakwater rules             list every rule
   breakwater explain RULE      print a rule's documentation
   breakwater detect [flags]    list the Postgres images of both sides, as JSON
+  breakwater collation-audit   audit a live database's indexes for a collation change
   breakwater action            run as the GitHub Action (reads INPUT_* and the event)
   breakwater version           print the version
 
@@ -71,6 +72,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runDetect(ctx, args[1:], stdout, stderr)
 	case "action":
 		return runAction(ctx, args[1:], stdout, stderr)
+	case "collation-audit":
+		return runAudit(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return ExitClean
@@ -217,7 +220,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return ExitFailed
 		}
 		s := res.Report.Summary
-		fmt.Fprintf(stderr, "breakwater: %d errors, %d warnings, %d notices; report written to %s\n", s.Errors, s.Warnings, s.Notices, *output)
+		fmt.Fprintf(stderr, "breakwater: %s; report written to %s\n", s, *output)
 	}
 	if res.Report.Failed(gate) {
 		return ExitFindings

@@ -33,6 +33,11 @@ type AmcheckOptions struct {
 	// Jobs > 1 runs that many sessions in parallel (the extra ones are
 	// opened with this session's settings and closed at the end).
 	Jobs int
+	// NoCreate leaves CREATE EXTENSION out, for a read-only session (a
+	// replica, an audit of production): Amcheck then fails with
+	// ErrAmcheckMissing unless amcheck is already installed in this
+	// database, as pg_extension says.
+	NoCreate bool
 }
 
 // AmcheckReport is what Amcheck found.
@@ -65,17 +70,19 @@ type amcheckTask struct {
 // and, on PG14+, every user table's heap with verify_heapam. It is what
 // finds indexes left out of order by a collation change (glibc upgrade).
 // It creates the extension if needed, so it changes the database; run it
-// on a scenario database or a copy. The session must not be inside a
-// transaction: every check is its own statement so one failure does not
-// abort the rest. Errors are for failures to run at all (no amcheck, lost
+// on a scenario database or a copy, or set NoCreate. The session must not
+// be inside a transaction: every check is its own statement so one
+// failure does not abort the rest. Errors are for failures to run at all (no amcheck, lost
 // connection, ctx done), never for corruption.
 func (c *Conn) Amcheck(ctx context.Context, opts AmcheckOptions) (AmcheckReport, error) {
 	var rep AmcheckReport
 	if st := c.pgx.PgConn().TxStatus(); st != 'I' {
 		return rep, errors.New("pg: Amcheck needs a session outside a transaction block")
 	}
-	if err := c.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS amcheck"); err != nil {
-		return rep, fmt.Errorf("%w: %w", ErrAmcheckMissing, err)
+	if !opts.NoCreate {
+		if err := c.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS amcheck"); err != nil {
+			return rep, fmt.Errorf("%w: %w", ErrAmcheckMissing, err)
+		}
 	}
 	// Calls are qualified with the extension's schema, so a search_path
 	// set by the migrations under test cannot hide the functions.
@@ -86,6 +93,9 @@ func (c *Conn) Amcheck(ctx context.Context, opts AmcheckOptions) (AmcheckReport,
 		       EXISTS (SELECT 1 FROM pg_proc p WHERE p.proname = 'verify_heapam' AND p.pronamespace = n.oid)
 		FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
 		WHERE e.extname = 'amcheck'`).Scan(&schema, &version, &hasHeap)
+	if errors.Is(err, pgx.ErrNoRows) && opts.NoCreate {
+		return rep, fmt.Errorf("%w: not installed in this database, and NoCreate leaves it so (CREATE EXTENSION amcheck first)", ErrAmcheckMissing)
+	}
 	if err != nil {
 		return rep, fmt.Errorf("pg: amcheck: find the extension: %w", convertErr(err))
 	}
@@ -353,6 +363,18 @@ func (c *Conn) clone(ctx context.Context) (*Conn, error) {
 	if err := w.SetStatementTimeout(ctx, c.timeout); err != nil {
 		pc.Close(context.Background())
 		return nil, err
+	}
+	// A read-only audit stays read-only on every session it opens.
+	var ro string
+	if err := c.pgx.QueryRow(ctx, "SHOW default_transaction_read_only").Scan(&ro); err != nil {
+		w.Close()
+		return nil, convertErr(err)
+	}
+	if ro == "on" {
+		if err := w.Exec(ctx, "SET default_transaction_read_only = on"); err != nil {
+			w.Close()
+			return nil, err
+		}
 	}
 	return w, nil
 }

@@ -113,7 +113,7 @@ func (cl *Cluster) Scenario(ctx context.Context, name string) (*DB, error) {
 	}
 	dbname := "breakwater_" + clean + "_" + suffix
 
-	admin, err := connect(ctx, cl.dsn, "", cl.StatementTimeout())
+	admin, err := connect(ctx, cl.dsn, "", DefaultStatementTimeout) // creating the database is not the statement under test
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +163,7 @@ func (db *DB) Close() error {
 		db.Conn.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		admin, err := connect(ctx, db.cluster.dsn, "", db.cluster.StatementTimeout())
+		admin, err := connect(ctx, db.cluster.dsn, "", DefaultStatementTimeout)
 		if err != nil {
 			db.err = err
 			return

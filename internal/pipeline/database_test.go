@@ -74,3 +74,39 @@ func TestDatabaseModes(t *testing.T) {
 		t.Errorf("--db always with no server: err = %v", err)
 	}
 }
+
+// With postgres.supported the upgrade path runs on the lowest and the
+// highest major of the range installed here, and the report says which
+// majors did not run.
+func TestSupportedRange(t *testing.T) {
+	majors := map[int]bool{}
+	for _, b := range pg.FindAllBinaries() {
+		majors[b.Major] = true
+	}
+	if !majors[13] || !majors[17] {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI has no Postgres 13 and 17 (BREAKWATER_POSTGRES_BINS=%q)", os.Getenv("BREAKWATER_POSTGRES_BINS"))
+		}
+		t.Skip("needs Postgres 13 and 17: run scripts/fetch-postgres.sh and set BREAKWATER_POSTGRES_BINS")
+	}
+	g, base, head := seedRepo(t)
+	g.Write(".breakwater.yml", "postgres:\n  supported: \">=13 <=17\"\nseed:\n  files: [db/seed.sql]\n")
+	head = g.Commit("range")
+	res, err := Run(context.Background(), Options{Repo: g.Dir, Base: base, Head: head})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range res.Report.Findings {
+		got = append(got, f.Rule+" "+f.Message)
+	}
+	all := strings.Join(got, "\n")
+	for _, want := range []string{"fails on Postgres 13:", "fails on Postgres 17:", "ran on Postgres 13 and 17, the lowest and highest"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("no %q in\n%s", want, all)
+		}
+	}
+	if majors[15] && !strings.Contains(all, "Not run on 15") {
+		t.Errorf("15 is installed and between, but not named:\n%s", all)
+	}
+}

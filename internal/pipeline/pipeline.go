@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"slices"
 	"time"
 
 	"github.com/breakwater-ci/breakwater/internal/change"
@@ -109,7 +110,10 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		return nil, err
 	}
 	found = append(found, migFound...)
-	dbFound, err := rd.database(ctx, opt, set, baseInv, headInv, dirs)
+	changing := slices.ContainsFunc(found, func(f finding.Finding) bool {
+		return (f.Rule == check.LibcSwap.ID || f.Rule == check.CollationChange.ID) && f.Severity == finding.Error
+	})
+	dbFound, err := rd.database(ctx, opt, set, baseInv, headInv, dirs, changing)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,10 @@ import (
 
 // Helpers shared by the renderers.
 
+// String is the summary as people read it: "2 errors, 1 warning, 0
+// notices (1 suppressed)", or "no findings".
+func (s Summary) String() string { return summaryLine(s) }
+
 // summaryLine is the one-line count every human format ends or starts with:
 // "2 errors, 1 warning, 0 notices (1 suppressed)", or "no findings".
 func summaryLine(s Summary) string {

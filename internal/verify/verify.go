@@ -60,6 +60,17 @@ type Result struct {
 	Base, Seed, Head int
 	// Upgrade is nil when the upgrade path passed, HeadOnly likewise.
 	Upgrade, HeadOnly *Failure
+	// Last is the newest head migration's file, for findings about the
+	// database the migrations leave behind.
+	Last string
+	// What the database looks like after a passing upgrade path: amcheck's
+	// verdict (nil when amcheck is not installed: AmcheckMissing says
+	// so), the indexes that depend on a collation, and collation versions
+	// that no longer match.
+	Amcheck        *pg.AmcheckReport
+	AmcheckMissing string
+	Collation      []pg.CollationIndex
+	Mismatches     []pg.VersionMismatch
 }
 
 // Options say what to run where.
@@ -83,10 +94,20 @@ func Run(ctx context.Context, opt Options) ([]Result, error) {
 			continue
 		}
 		r := Result{Dir: d.Dir, Major: opt.Cluster.Major()}
-		if err := upgradePath(ctx, opt, d, &r); err != nil {
-			return nil, err
+		for _, m := range d.Head.Migrations {
+			if m.Up != nil {
+				r.Last = m.Up.File
+			}
 		}
-		if err := headOnly(ctx, opt, d, &r); err != nil {
+		// The two scenarios share nothing but the server, so they run at
+		// once: the head-only build is as long as the whole upgrade.
+		headOnlyErr := make(chan error, 1)
+		go func() { headOnlyErr <- headOnly(ctx, opt, d, &r.HeadOnly) }()
+		err := upgradePath(ctx, opt, d, &r)
+		if herr := <-headOnlyErr; err == nil {
+			err = herr
+		}
+		if err != nil {
 			return nil, err
 		}
 		out = append(out, r)
@@ -150,10 +171,33 @@ func upgradePath(ctx context.Context, opt Options, d Dir, r *Result) error {
 		r.Head++
 	}
 	progress(opt.Progress, "%s: upgrade path passed (%d base migrations, %d seed statements, %d new)", d.Dir, r.Base, r.Seed, r.Head)
+	return inspect(ctx, db, r)
+}
+
+// inspect checks what the upgrade path left: every B-tree index and heap
+// with amcheck, the indexes a collation change would corrupt, and
+// collation versions out of date.
+func inspect(ctx context.Context, db *pg.DB, r *Result) error {
+	// amcheck is ours, not the migrations under test: its own budget.
+	rep, err := db.Amcheck(ctx, pg.AmcheckOptions{PerIndexTimeout: pg.DefaultStatementTimeout})
+	switch {
+	case errors.Is(err, pg.ErrAmcheckMissing):
+		r.AmcheckMissing = err.Error()
+	case err != nil:
+		return fmt.Errorf("verify %s: amcheck: %w", r.Dir, err)
+	default:
+		r.Amcheck = &rep
+	}
+	if r.Collation, err = db.CollationIndexes(ctx); err != nil {
+		return fmt.Errorf("verify %s: %w", r.Dir, err)
+	}
+	if r.Mismatches, err = db.CollationMismatches(ctx); err != nil {
+		return fmt.Errorf("verify %s: %w", r.Dir, err)
+	}
 	return nil
 }
 
-func headOnly(ctx context.Context, opt Options, d Dir, r *Result) error {
+func headOnly(ctx context.Context, opt Options, d Dir, failure **Failure) error {
 	db, err := opt.Cluster.Scenario(ctx, "head")
 	if err != nil {
 		return fmt.Errorf("verify %s: %w", d.Dir, err)
@@ -163,7 +207,7 @@ func headOnly(ctx context.Context, opt Options, d Dir, r *Result) error {
 		if m.Up == nil {
 			continue
 		}
-		if r.HeadOnly, err = apply(ctx, db, PhaseHeadOnly, m.Up); err != nil || r.HeadOnly != nil {
+		if *failure, err = apply(ctx, db, PhaseHeadOnly, m.Up); err != nil || *failure != nil {
 			return err
 		}
 	}
