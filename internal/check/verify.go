@@ -26,13 +26,13 @@ func Verified(results []verify.Result) []finding.Finding {
 					fmt.Sprintf("The upgrade path of %s could not run: the base side's own migrations fail on a fresh Postgres %d at %s:%d: %s.", r.Dir, r.Major, f.File, f.Line, f)))
 			case verify.PhaseSeed:
 				g := finding.New(UpgradePathFailed, f.File, f.Line, key("upgrade-seed", r),
-					fmt.Sprintf("The seed data fails after the base side's %s of %s on Postgres %d: %s. The upgrade path did not get to the head migrations.", plural(r.Base, "migration"), r.Dir, r.Major, f))
+					fmt.Sprintf("The seed data fails after the base side's %s of %s on Postgres %d: %s. The upgrade path did not get to the head migrations.", applied(r), r.Dir, r.Major, f))
 				g.Evidence = evidence(f)
 				g.Remediation = "Fix the seed so it loads on the base schema: it stands for the data production has before the upgrade."
 				out = append(out, g)
 			default:
 				g := finding.New(UpgradePathFailed, f.File, f.Line, key("upgrade", r),
-					fmt.Sprintf("The upgrade path fails on Postgres %d: %s. The base side's %s and %s applied on a fresh database; then this head migration failed.", r.Major, f, plural(r.Base, "migration"), plural(r.Seed, "seed statement")))
+					fmt.Sprintf("The upgrade path fails on Postgres %d: %s. The base side's %s and %s applied on a fresh database; then this head migration failed.", r.Major, f, applied(r), plural(r.Seed, "seed statement")))
 				g.Evidence = evidence(f)
 				g.Remediation = upgradeRemediation
 				out = append(out, g)
@@ -109,15 +109,15 @@ func Inspected(results []verify.Result, changing bool) []finding.Finding {
 			var names []string
 			var size int64
 			for _, ix := range r.Collation {
-				names = append(names, fmt.Sprintf("%s.%s (%s, %s)", ix.Schema, ix.Index, strings.Join(ix.Collations, ", "), bytesHuman(ix.SizeBytes)))
+				names = append(names, fmt.Sprintf("%s.%s on %s.%s (%s, %s)", ix.Schema, ix.Index, ix.Schema, ix.Table, strings.Join(ix.Collations, ", "), bytesHuman(ix.SizeBytes)))
 				size += ix.SizeBytes
 			}
-			verb, these := "depend", fmt.Sprintf("These %d indexes", len(r.Collation))
+			verb, these, they := "depend", fmt.Sprintf("These %d indexes", len(r.Collation)), "They go"
 			if len(r.Collation) == 1 {
-				verb, these = "depends", "This index"
+				verb, these, they = "depends", "This index", "It goes"
 			}
-			msg := fmt.Sprintf("%s of %s %s on a collation other than C/POSIX: %s. They go corrupt if the collation library under the data changes.",
-				plural(len(r.Collation), "index"), r.Dir, verb, listed(names))
+			msg := fmt.Sprintf("%s of %s %s on a collation other than C/POSIX: %s. %s corrupt if the collation library under the data changes.",
+				plural(len(r.Collation), "index"), r.Dir, verb, listed(names), they)
 			f := finding.New(DependentIndexes, r.Last, 0, key("collation", r), msg)
 			if changing {
 				f.Severity = finding.Error
@@ -175,4 +175,12 @@ func using(ix []pg.CollationIndex, m pg.VersionMismatch) []pg.CollationIndex {
 		}
 	}
 	return out
+}
+
+// applied says what the base side ran: its migrations, or its command.
+func applied(r verify.Result) string {
+	if r.Command != "" {
+		return "migrations (`" + r.Command + "`)"
+	}
+	return plural(r.Base, "migration")
 }

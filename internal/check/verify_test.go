@@ -53,9 +53,9 @@ func TestInspected(t *testing.T) {
 			}
 			got = append(got, fmt.Sprintf("%s %s %s:%d: %s", f.Rule, f.Severity, f.File, f.Line, f.Message))
 		}
-		collation := "collation/dependent-indexes notice db/002.up.sql:0: 1 index of db depends on a collation other than C/POSIX: public.users_email (default (en_US.utf8, libc), 16 KiB). They go corrupt if the collation library under the data changes."
+		collation := "collation/dependent-indexes notice db/002.up.sql:0: 1 index of db depends on a collation other than C/POSIX: public.users_email on public.users (default (en_US.utf8, libc), 16 KiB). It goes corrupt if the collation library under the data changes."
 		if changing {
-			collation = "collation/dependent-indexes error db/002.up.sql:0: This index will need rebuilding: this change also moves the database image to another C library or collation version. 1 index of db depends on a collation other than C/POSIX: public.users_email (default (en_US.utf8, libc), 16 KiB). They go corrupt if the collation library under the data changes."
+			collation = "collation/dependent-indexes error db/002.up.sql:0: This index will need rebuilding: this change also moves the database image to another C library or collation version. 1 index of db depends on a collation other than C/POSIX: public.users_email on public.users (default (en_US.utf8, libc), 16 KiB). It goes corrupt if the collation library under the data changes."
 		}
 		want := []string{
 			`postgres/index-corruption error db/002.up.sql:0: amcheck finds index public.words_w on public.words corrupt after the upgrade path on Postgres 16: item order invariant violated for index "words_w" (SQLSTATE XX002).`,

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,19 +28,24 @@ import (
 // failure): a check that did not run never looks like one that passed.
 // changing says the change also moves a database image to another C
 // library or collation version.
-func (rd *reader) database(ctx context.Context, opt Options, set *change.Set, base, head *inventory, dirs []verify.Dir, changing bool) ([]finding.Finding, error) {
+func (rd *reader) database(ctx context.Context, opt Options, set *change.Set, base, head *inventory, dirs []verify.Dir, changing bool) (_ []finding.Finding, err error) {
 	mode := opt.Database.Mode
 	if mode == "" {
 		mode = DBAuto
 	}
-	if mode == DBNever || len(dirs) == 0 {
+	cmds := rd.commandDirs(set, base)
+	if mode == DBNever || len(dirs)+len(cmds) == 0 {
 		return nil, nil
 	}
 	servers, notes, err := rd.servers(opt)
 	if err != nil {
 		var none *noServerError
 		if errors.As(err, &none) && mode == DBAuto {
-			return []finding.Finding{finding.New(finding.Skipped, dirs[0].Dir, 0, "database",
+			where := config.DefaultPath
+			if len(dirs) > 0 {
+				where = dirs[0].Dir
+			}
+			return []finding.Finding{finding.New(finding.Skipped, where, 0, "database",
 				fmt.Sprintf("The database checks did not run: %v. Install PostgreSQL, or pass --postgres-bin DIR or --postgres-url URL (--db never turns them off).", err))}, nil
 		}
 		return nil, err
@@ -51,15 +58,87 @@ func (rd *reader) database(ctx context.Context, opt Options, set *change.Set, ba
 	if err != nil {
 		return nil, err
 	}
+
+	// Commands run in worktrees of their side, made once and removed on
+	// every way out.
+	trees := map[string]string{}
+	var removes []func() error
+	defer func() {
+		for _, rm := range removes {
+			if rerr := rm(); rerr != nil && err == nil {
+				err = fmt.Errorf("remove worktree: %w", rerr)
+			}
+		}
+	}()
+	tree := func(commit string) (string, error) {
+		if d, ok := trees[commit]; ok {
+			return d, nil
+		}
+		d, rm, err := rd.repo.AddWorktree(ctx, commit)
+		if err != nil {
+			return "", err
+		}
+		trees[commit], removes = d, append(removes, rm)
+		return d, nil
+	}
+	run := verify.CommandOptions{Seed: seed, SeedCommand: rd.cfg.Seed.Command, Progress: opt.Progress}
+	if run.SeedCommand != "" {
+		if run.SeedDir, err = tree(seedCommit); err != nil {
+			return nil, err
+		}
+	}
+	for i := range cmds {
+		if cmds[i].Base == "base" {
+			if cmds[i].Base, err = tree(set.Base); err != nil {
+				return nil, err
+			}
+		}
+		if cmds[i].Head, err = tree(set.Head); err != nil {
+			return nil, err
+		}
+	}
+	run.Dirs = cmds
+
 	out := notes
 	for _, srv := range servers {
-		fs, err := rd.verifyOn(ctx, opt, srv, dirs, seed, changing)
+		fs, err := rd.verifyOn(ctx, opt, srv, dirs, run, changing)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, fs...)
 	}
 	return out, nil
+}
+
+// commandDirs are the migrations: entries that run a command, when the
+// change touches their directory (or always, for one without a dir).
+// Base is "base" when the base side has the directory: the caller puts
+// the worktree there.
+func (rd *reader) commandDirs(set *change.Set, base *inventory) []verify.CommandDir {
+	var out []verify.CommandDir
+	for _, m := range rd.cfg.Migrations {
+		if m.Command == "" {
+			continue
+		}
+		dir := strings.TrimSuffix(path.Clean(m.Dir), "/") + "/"
+		under := func(p string) bool { return m.Dir == "" || strings.HasPrefix(p, dir) }
+		touched := false
+		for _, f := range set.Files {
+			touched = touched || (f.OldPath != "" && under(f.OldPath)) || (f.NewPath != "" && under(f.NewPath))
+		}
+		if !touched {
+			continue
+		}
+		d := verify.CommandDir{Name: m.Dir, Config: config.DefaultPath, Line: m.Line, Command: m.Command}
+		if d.Name == "" {
+			d.Name = m.Command
+		}
+		if slices.ContainsFunc(base.paths, under) {
+			d.Base = "base"
+		}
+		out = append(out, d)
+	}
+	return out
 }
 
 // server is where one run of the checks goes: an existing server, or
@@ -70,7 +149,7 @@ type server struct {
 }
 
 // verifyOn runs the checks on one server, stopping it when it is ours.
-func (rd *reader) verifyOn(ctx context.Context, opt Options, srv server, dirs []verify.Dir, seed []migrate.File, changing bool) ([]finding.Finding, error) {
+func (rd *reader) verifyOn(ctx context.Context, opt Options, srv server, dirs []verify.Dir, run verify.CommandOptions, changing bool) ([]finding.Finding, error) {
 	var cl *pg.Cluster
 	var err error
 	if srv.url != "" {
@@ -90,9 +169,18 @@ func (rd *reader) verifyOn(ctx context.Context, opt Options, srv server, dirs []
 	if opt.Database.StatementTimeout > 0 {
 		cl.SetStatementTimeout(opt.Database.StatementTimeout)
 	}
-	results, err := verify.Run(ctx, verify.Options{Cluster: cl, Dirs: dirs, Seed: seed, Progress: opt.Progress})
+	results, err := verify.Run(ctx, verify.Options{Cluster: cl, Dirs: dirs, Seed: run.Seed,
+		SeedCommand: run.SeedCommand, SeedDir: run.SeedDir, SeedConfig: config.DefaultPath, Progress: opt.Progress})
 	if err != nil {
 		return nil, fmt.Errorf("database checks: %w", err)
+	}
+	if len(run.Dirs) > 0 {
+		run.Cluster = cl
+		more, err := verify.RunCommands(ctx, run)
+		if err != nil {
+			return nil, fmt.Errorf("database checks: %w", err)
+		}
+		results = append(results, more...)
 	}
 	return append(check.Verified(results), check.Inspected(results, changing)...), nil
 }

@@ -2,7 +2,9 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -108,5 +110,51 @@ func TestSupportedRange(t *testing.T) {
 	}
 	if majors[15] && !strings.Contains(all, "Not run on 15") {
 		t.Errorf("15 is installed and between, but not named:\n%s", all)
+	}
+}
+
+// An ORM's command migrates each side in a worktree of its commit, with
+// DATABASE_URL set; a seed command loads the data between them.
+func TestCommandMigrations(t *testing.T) {
+	if _, err := pg.FindBinaries(""); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	if _, err := exec.LookPath("psql"); err != nil {
+		t.Skip("no psql on PATH")
+	}
+	g := testgit.New(t)
+	g.Write(".breakwater.yml", "migrations:\n  - command: sh bin/migrate.sh\n    dir: db\nseed:\n  command: psql \"$DATABASE_URL\" -v ON_ERROR_STOP=1 -q -c \"INSERT INTO t VALUES ('a'), ('a')\"\n")
+	// The ORM: it records what it applied, and applies the rest.
+	g.Write("bin/migrate.sh", `set -e
+psql "$DATABASE_URL" -q -c "CREATE TABLE IF NOT EXISTS applied (f text PRIMARY KEY)"
+for f in db/*.sql; do
+  if [ -z "$(psql "$DATABASE_URL" -tAq -c "SELECT 1 FROM applied WHERE f = '$f'")" ]; then
+    psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -q -1 -f "$f"
+    psql "$DATABASE_URL" -q -c "INSERT INTO applied VALUES ('$f')"
+  fi
+done
+`)
+	g.Write("db/001.sql", "CREATE TABLE t (v text);\n")
+	base := g.Commit("base")
+	g.Write("db/002.sql", "CREATE UNIQUE INDEX t_v ON t (v);\n")
+	head := g.Commit("head")
+
+	res, err := Run(context.Background(), Options{Repo: g.Dir, Base: base, Head: head})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range res.Report.Findings {
+		got = append(got, fmt.Sprintf("%s:%d %s %s", f.File, f.Line, f.Rule, f.Message))
+	}
+	all := strings.Join(got, "\n")
+	if len(got) != 1 || !strings.HasPrefix(all, ".breakwater.yml:2 migration/upgrade-path-failed") || !strings.Contains(all, "could not create unique index") {
+		t.Errorf("findings:\n%s", all)
+	}
+	if out := strings.TrimSpace(g.Git("worktree", "list")); strings.Contains(out, "\n") {
+		t.Errorf("worktrees left behind:\n%s", out)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"time"
 
 	"github.com/breakwater-ci/breakwater/internal/migrate"
 	"github.com/breakwater-ci/breakwater/internal/pg"
@@ -60,6 +61,9 @@ type Result struct {
 	Base, Seed, Head int
 	// Upgrade is nil when the upgrade path passed, HeadOnly likewise.
 	Upgrade, HeadOnly *Failure
+	// Command is the command that migrates, for a command directory;
+	// Base and Head then stay 0, since only the tool knows what it ran.
+	Command string
 	// Last is the newest head migration's file, for findings about the
 	// database the migrations leave behind.
 	Last string
@@ -78,8 +82,13 @@ type Options struct {
 	Cluster *pg.Cluster
 	Dirs    []Dir
 	// Seed files are loaded between the base and head migrations, in the
-	// order given.
-	Seed     []migrate.File
+	// order given; then SeedCommand runs in SeedDir (a worktree of the
+	// seed's side), with DATABASE_URL set.
+	Seed                 []migrate.File
+	SeedCommand, SeedDir string
+	SeedConfig           string // where the seed command is configured, for findings
+	// Timeout bounds each command; 0 means DefaultCommandTimeout.
+	Timeout  time.Duration
 	Progress io.Writer
 }
 
@@ -141,22 +150,18 @@ func upgradePath(ctx context.Context, opt Options, d Dir, r *Result) error {
 		}
 	}
 	progress(opt.Progress, "%s: %d base migrations applied on Postgres %d", d.Dir, r.Base, r.Major)
-	for _, f := range opt.Seed {
-		stmts, err := migrate.Split(string(f.Data))
-		if err != nil {
-			var se *migrate.SplitError
-			line := 1
-			if errors.As(err, &se) {
-				line = se.Line
-			}
-			r.Upgrade = &Failure{Phase: PhaseSeed, File: f.Path, Line: line, Msg: err.Error()}
-			return nil
+	if r.Upgrade, err = applySeed(ctx, db, opt.Seed, r); err != nil || r.Upgrade != nil {
+		return err
+	}
+	if opt.SeedCommand != "" {
+		co := CommandOptions{Timeout: opt.Timeout, Progress: opt.Progress}
+		if co.Timeout <= 0 {
+			co.Timeout = DefaultCommandTimeout
 		}
-		s := &migrate.Script{File: f.Path, Line: 1, SQL: string(f.Data), InTransaction: true, Statements: stmts}
-		if r.Upgrade, err = apply(ctx, db, PhaseSeed, s); err != nil || r.Upgrade != nil {
+		seeder := CommandDir{Name: d.Dir, Config: opt.SeedConfig}
+		if r.Upgrade, err = runStep(ctx, co, db, seeder, PhaseSeed, opt.SeedDir, opt.SeedCommand); err != nil || r.Upgrade != nil {
 			return err
 		}
-		r.Seed += len(stmts)
 	}
 	for _, m := range d.Head.Migrations {
 		old, ok := released[m.Key()]
