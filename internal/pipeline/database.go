@@ -152,15 +152,12 @@ type server struct {
 func (rd *reader) verifyOn(ctx context.Context, opt Options, srv server, dirs []verify.Dir, run verify.CommandOptions, changing bool) ([]finding.Finding, error) {
 	var cl *pg.Cluster
 	var err error
-	if srv.url != "" {
-		cl, err = pg.External(ctx, srv.url)
+	if e := rd.early; e != nil && e.srv == srv {
+		rd.early = nil
+		<-e.done
+		cl, err = e.cl, e.err
 	} else {
-		log := io.Discard
-		if opt.Progress != nil {
-			log = opt.Progress
-		}
-		progress(opt.Progress, "starting a throwaway Postgres %s from %s", srv.bin.Version, srv.bin.Dir)
-		cl, err = pg.StartThrowaway(ctx, pg.ThrowawayOptions{Bin: srv.bin, Log: log})
+		cl, err = start(ctx, opt, srv)
 	}
 	if err != nil {
 		return nil, err
@@ -183,6 +180,57 @@ func (rd *reader) verifyOn(ctx context.Context, opt Options, srv server, dirs []
 		results = append(results, more...)
 	}
 	return append(check.Verified(results), check.Inspected(results, changing)...), nil
+}
+
+// start connects to an existing server or starts a throwaway one.
+func start(ctx context.Context, opt Options, srv server) (*pg.Cluster, error) {
+	if srv.url != "" {
+		return pg.External(ctx, srv.url)
+	}
+	log := io.Discard
+	if opt.Progress != nil {
+		log = opt.Progress
+	}
+	progress(opt.Progress, "starting a throwaway Postgres %s from %s", srv.bin.Version, srv.bin.Dir)
+	return pg.StartThrowaway(ctx, pg.ThrowawayOptions{Bin: srv.bin, Log: log})
+}
+
+// earlyStart is the first server, started while the files are still
+// being read and parsed: a cluster takes as long to start as that.
+type earlyStart struct {
+	srv  server
+	done chan struct{}
+	cl   *pg.Cluster
+	err  error
+}
+
+// prestart starts the first server in the background when the change
+// touches migrations; verifyOn takes it, and stopEarly stops it if
+// nothing did.
+func (rd *reader) prestart(ctx context.Context, opt Options, set *change.Set, base *inventory) {
+	if opt.Database.Mode == DBNever || (len(rd.migrationDirs(set)) == 0 && len(rd.commandDirs(set, base)) == 0) {
+		return
+	}
+	servers, _, err := rd.servers(opt)
+	if err != nil {
+		return // said again, properly, when the checks run
+	}
+	e := &earlyStart{srv: servers[0], done: make(chan struct{})}
+	rd.early = e
+	go func() {
+		defer close(e.done)
+		e.cl, e.err = start(ctx, opt, e.srv)
+	}()
+}
+
+func (rd *reader) stopEarly() {
+	if e := rd.early; e != nil {
+		rd.early = nil
+		<-e.done
+		if e.cl != nil {
+			e.cl.Close()
+		}
+	}
 }
 
 // servers picks where the checks run: --postgres-url, --postgres-bin, or

@@ -58,6 +58,7 @@ type reader struct {
 	idents      map[string]identity
 	moduleCache map[string][]*fileFacts
 	read        int
+	early       *earlyStart // the database server, starting in the background
 }
 
 // identity is an image reference's identity, or why it has none.

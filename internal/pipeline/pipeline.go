@@ -77,10 +77,12 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	}
 	defer repo.Close()
 	rd := newReader(repo, cfg)
+	defer rd.stopEarly()
 	baseInv, err := rd.inventory(ctx, set.Base)
 	if err != nil {
 		return nil, err
 	}
+	rd.prestart(ctx, opt, set, baseInv)
 	headInv, err := rd.inventory(ctx, set.Head)
 	if err != nil {
 		return nil, err

@@ -184,7 +184,7 @@ func upgradePath(ctx context.Context, opt Options, d Dir, r *Result) error {
 // collation versions out of date.
 func inspect(ctx context.Context, db *pg.DB, r *Result) error {
 	// amcheck is ours, not the migrations under test: its own budget.
-	rep, err := db.Amcheck(ctx, pg.AmcheckOptions{PerIndexTimeout: pg.DefaultStatementTimeout})
+	rep, err := db.Amcheck(ctx, pg.AmcheckOptions{PerIndexTimeout: pg.DefaultStatementTimeout, Jobs: 2})
 	switch {
 	case errors.Is(err, pg.ErrAmcheckMissing):
 		r.AmcheckMissing = err.Error()
