@@ -11,7 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/breakwater-ci/breakwater/internal/migrate"
@@ -230,6 +232,29 @@ func sameSQL(a, b *migrate.Script) bool {
 // inside one transaction unless the format says it runs outside one. A
 // server error is a Failure; anything else ends the run.
 func apply(ctx context.Context, db *pg.DB, phase string, s *migrate.Script) (*Failure, error) {
+	if batchable(s) {
+		// One round trip for the whole script. The transaction makes a
+		// failure undo everything, so the script is then run again
+		// statement by statement to find the one that failed.
+		var b strings.Builder
+		b.WriteString("BEGIN;\n")
+		for _, st := range s.Statements {
+			b.WriteString(st.SQL)
+			b.WriteString(";\n")
+		}
+		b.WriteString("COMMIT;")
+		err := db.Exec(ctx, b.String())
+		if err == nil {
+			return nil, nil
+		}
+		var pe *pg.Error
+		if !errors.As(err, &pe) || ctx.Err() != nil {
+			return nil, fmt.Errorf("%s: %w", s.File, err)
+		}
+		if err := db.Exec(ctx, "ROLLBACK"); err != nil {
+			return nil, err
+		}
+	}
 	fail := func(st migrate.Statement, err error) (*Failure, error) {
 		var pe *pg.Error
 		if !errors.As(err, &pe) || ctx.Err() != nil {
@@ -264,4 +289,22 @@ func apply(ctx context.Context, db *pg.DB, phase string, s *migrate.Script) (*Fa
 		}
 	}
 	return nil, nil
+}
+
+// txControl starts a statement that ends or opens a transaction itself;
+// a script with one cannot be undone as a whole.
+var txControl = regexp.MustCompile(`(?i)^\s*(begin|commit|end|rollback|abort|start\s+transaction|savepoint|release|prepare\s+transaction)\b`)
+
+// batchable says a script can be sent in one round trip: it runs in a
+// transaction and controls none itself.
+func batchable(s *migrate.Script) bool {
+	if !s.InTransaction || len(s.Statements) < 2 {
+		return false
+	}
+	for _, st := range s.Statements {
+		if txControl.MatchString(st.SQL) {
+			return false
+		}
+	}
+	return true
 }
