@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/breakwater-ci/breakwater/internal/pg"
+	"github.com/breakwater-ci/breakwater/internal/pgtest"
 )
 
 // auditSchema is a table with a text index (collation-dependent, under
@@ -27,13 +28,7 @@ INSERT INTO people SELECT i, 'Person ' || i, 'p' || i || '@example.com' FROM gen
 // package's tests, it skips without binaries unless CI is set.
 func auditServer(t *testing.T) *pg.Cluster {
 	t.Helper()
-	bin, err := pg.FindBinaries("")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("no PostgreSQL binaries: %v", err)
-		}
-		t.Skipf("no PostgreSQL binaries: %v", err)
-	}
+	bin := pgtest.Binaries(t)
 	cl, err := pg.StartThrowaway(context.Background(), pg.ThrowawayOptions{Bin: bin})
 	if err != nil {
 		t.Fatal(err)

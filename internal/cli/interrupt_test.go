@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/breakwater-ci/breakwater/internal/pg"
+	"github.com/breakwater-ci/breakwater/internal/pgtest"
 	"github.com/breakwater-ci/breakwater/internal/testgit"
 )
 
@@ -33,12 +34,7 @@ func init() {
 // SIGTERM in the middle of a migration ends the run as a failure (exit
 // 2, never "no findings") and leaves no server and no temp dir behind.
 func TestInterruptMidMigration(t *testing.T) {
-	if _, err := pg.FindBinaries(""); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
+	pgtest.Binaries(t)
 	g := testgit.New(t)
 	g.Write("db/migrations/001_t.up.sql", "CREATE TABLE t (id int);\n")
 	base := g.Commit("base")

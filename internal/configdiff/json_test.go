@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/breakwater-ci/breakwater/internal/textpos"
 	"io"
 	"reflect"
 	"strconv"
@@ -219,7 +220,7 @@ func FuzzParseJSONMatchesStdlib(f *testing.F) {
 }
 
 func parseJSONDecoder(file string, data []byte) (*yaml.Node, error) {
-	lines := newLineIndex(data)
+	lines := textpos.New(data)
 	if len(bytes.TrimLeft(data, " \t\r\n")) == 0 {
 		return nil, nil
 	}
@@ -242,7 +243,7 @@ func parseJSONDecoder(file string, data []byte) (*yaml.Node, error) {
 		return nil, err
 	}
 	if _, _, err := b.next(); !errors.Is(err, io.EOF) {
-		return nil, &finding.InputError{File: file, Line: b.lines.line(b.skip(int(b.dec.InputOffset()))),
+		return nil, &finding.InputError{File: file, Line: b.lines.Line(b.skip(int(b.dec.InputOffset()))),
 			Msg: "invalid character after top-level value"}
 	}
 	return root, nil
@@ -251,7 +252,7 @@ func parseJSONDecoder(file string, data []byte) (*yaml.Node, error) {
 type decoderBuilder struct {
 	file  string
 	data  []byte
-	lines lineIndex
+	lines textpos.Lines
 	dec   *json.Decoder
 }
 
@@ -261,7 +262,7 @@ type decoderBuilder struct {
 // skipping those and whitespace.
 func (b *decoderBuilder) next() (json.Token, int, error) {
 	start := b.skip(int(b.dec.InputOffset()))
-	line := b.lines.line(start)
+	line := b.lines.Line(start)
 	tok, err := b.dec.Token()
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, line, decoderError(b.file, b.data, b.lines, err)
@@ -335,7 +336,7 @@ func (b *decoderBuilder) value(tok json.Token, line, depth int) (*yaml.Node, err
 // offset is just past the offending byte, so the line is that byte's; at
 // the end of the input it is the last line with content, not the empty
 // line after the final newline.
-func decoderError(file string, data []byte, lines lineIndex, err error) error {
+func decoderError(file string, data []byte, lines textpos.Lines, err error) error {
 	e := &finding.InputError{File: file, Line: 1, Msg: err.Error()}
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
@@ -343,9 +344,9 @@ func decoderError(file string, data []byte, lines lineIndex, err error) error {
 		if off >= len(data)-1 {
 			off = len(bytes.TrimRight(data, " \t\r\n")) - 1
 		}
-		e.Line = lines.line(max(off, 0))
+		e.Line = lines.Line(max(off, 0))
 	} else if errors.Is(err, io.ErrUnexpectedEOF) {
-		e.Line = lines.line(max(len(bytes.TrimRight(data, " \t\r\n"))-1, 0))
+		e.Line = lines.Line(max(len(bytes.TrimRight(data, " \t\r\n"))-1, 0))
 	}
 	return e
 }

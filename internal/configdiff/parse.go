@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"path"
-	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -51,27 +50,4 @@ func parseYAML(file string, data []byte) (*yaml.Node, error) {
 		return nil, nil
 	}
 	return root, nil
-}
-
-// lineIndex holds the offsets of the newlines of a file, so that the line
-// of a byte offset is a binary search rather than a count from the start
-// (which would make lines quadratic in the file size).
-type lineIndex []int
-
-func newLineIndex(data []byte) lineIndex {
-	var nl lineIndex
-	for off := 0; ; {
-		i := bytes.IndexByte(data[off:], '\n')
-		if i < 0 {
-			return nl
-		}
-		nl = append(nl, off+i)
-		off += i + 1
-	}
-}
-
-// line is the 1-based line of byte offset off; a newline belongs to the
-// line it ends.
-func (l lineIndex) line(off int) int {
-	return sort.SearchInts(l, off) + 1
 }

@@ -13,6 +13,7 @@ package configdiff
 import (
 	"errors"
 	"fmt"
+	"github.com/breakwater-ci/breakwater/internal/textpos"
 	"strconv"
 	"strings"
 
@@ -41,7 +42,7 @@ func parseTOML(file string, data []byte) (*yaml.Node, error) {
 		}
 		return nil, e
 	}
-	b := &tomlBuilder{file: file, data: data, lines: newLineIndex(data), tables: map[*yaml.Node]*tomlTable{}}
+	b := &tomlBuilder{file: file, data: data, lines: textpos.New(data), tables: map[*yaml.Node]*tomlTable{}}
 	root := b.mapping(1, 0)
 	cur := root
 	var p unstable.Parser
@@ -77,7 +78,7 @@ func parseTOML(file string, data []byte) (*yaml.Node, error) {
 type tomlBuilder struct {
 	file   string
 	data   []byte
-	lines  lineIndex
+	lines  textpos.Lines
 	tables map[*yaml.Node]*tomlTable
 }
 
@@ -94,7 +95,7 @@ func (b *tomlBuilder) mapping(line, depth int) *yaml.Node {
 	return n
 }
 
-func (b *tomlBuilder) line(r unstable.Range) int { return b.lines.line(int(r.Offset)) }
+func (b *tomlBuilder) line(r unstable.Range) int { return b.lines.Line(int(r.Offset)) }
 
 func (b *tomlBuilder) deep(line, depth int) error {
 	if depth > maxDepth {
@@ -237,7 +238,7 @@ func (b *tomlBuilder) value(v *unstable.Node, from, depth int) (*yaml.Node, int,
 	if v.Kind == unstable.Array {
 		start = b.skip(from)
 	}
-	line := b.lines.line(start)
+	line := b.lines.Line(start)
 	if err := b.deep(line, depth); err != nil {
 		return nil, 0, err
 	}
@@ -343,7 +344,7 @@ func (b *tomlBuilder) parserError(err error) error {
 	var pe *unstable.ParserError
 	if errors.As(err, &pe) && cap(pe.Highlight) > 0 && cap(pe.Highlight) <= cap(b.data) {
 		if off := cap(b.data) - cap(pe.Highlight); off <= len(b.data) {
-			e.Line = b.lines.line(off)
+			e.Line = b.lines.Line(off)
 		}
 	}
 	return e

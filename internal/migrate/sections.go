@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/breakwater-ci/breakwater/internal/textpos"
 	"strings"
 
 	"github.com/breakwater-ci/breakwater/internal/finding"
@@ -218,7 +219,7 @@ func wholeFile(f File, inTx bool) (*Script, error) {
 
 func sectionScript(f File, sec *section, inTx bool) (*Script, error) {
 	text := string(f.Data)
-	lines := newLineIndex(text)
+	lines := textpos.New(text)
 	s := &Script{File: f.Path, Line: sec.line, Offset: sec.start, SQL: text[sec.start:sec.end], InTransaction: inTx}
 	for _, sp := range sec.spans {
 		if sp.whole {
@@ -227,20 +228,20 @@ func sectionScript(f File, sec *section, inTx bool) (*Script, error) {
 				continue
 			}
 			stop := start + len(strings.TrimRight(text[start:sp.end], " \t\r\n\f\v"))
-			s.Statements = append(s.Statements, Statement{SQL: text[start:stop], Line: lines.line(start), Offset: start})
+			s.Statements = append(s.Statements, Statement{SQL: text[start:stop], Line: lines.Line(start), Offset: start})
 			continue
 		}
 		stmts, err := Split(text[sp.start:sp.end])
 		if err != nil {
 			var se *SplitError
 			if errors.As(err, &se) {
-				return nil, &finding.InputError{File: f.Path, Line: lines.line(sp.start) + se.Line - 1, Msg: se.Msg}
+				return nil, &finding.InputError{File: f.Path, Line: lines.Line(sp.start) + se.Line - 1, Msg: se.Msg}
 			}
-			return nil, &finding.InputError{File: f.Path, Line: lines.line(sp.start), Msg: err.Error()}
+			return nil, &finding.InputError{File: f.Path, Line: lines.Line(sp.start), Msg: err.Error()}
 		}
 		for _, st := range stmts {
 			st.Offset += sp.start
-			st.Line = lines.line(st.Offset)
+			st.Line = lines.Line(st.Offset)
 			s.Statements = append(s.Statements, st)
 		}
 	}

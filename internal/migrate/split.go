@@ -3,7 +3,7 @@ package migrate
 import (
 	"errors"
 	"fmt"
-	"sort"
+	"github.com/breakwater-ci/breakwater/internal/textpos"
 	"strings"
 	"sync"
 
@@ -86,7 +86,7 @@ func Split(sql string) ([]Statement, error) {
 	if bad := firstToken(sql, pos, len(sql)); bad < len(sql) {
 		return nil, &SplitError{Line: lineOf(sql, bad), Msg: notSplittable}
 	}
-	lines := newLineIndex(sql)
+	lines := textpos.New(sql)
 	var out []Statement
 	for _, p := range located {
 		start := firstToken(sql, p.at, p.end)
@@ -94,7 +94,7 @@ func Split(sql string) ([]Statement, error) {
 			continue
 		}
 		stop := start + len(strings.TrimRight(sql[start:p.end], " \t\r\n\f\v"))
-		out = append(out, Statement{SQL: sql[start:stop], Line: lines.line(start), Offset: start})
+		out = append(out, Statement{SQL: sql[start:stop], Line: lines.Line(start), Offset: start})
 	}
 	return out, nil
 }
@@ -193,29 +193,6 @@ func firstToken(s string, from, to int) int {
 		}
 	}
 	return to
-}
-
-// lineIndex holds the offsets of the newlines of a text, so the line of an
-// offset is a binary search rather than a count from the start (which
-// would make a file of many statements quadratic).
-type lineIndex []int
-
-func newLineIndex(s string) lineIndex {
-	var nl lineIndex
-	for off := 0; ; {
-		i := strings.IndexByte(s[off:], '\n')
-		if i < 0 {
-			return nl
-		}
-		nl = append(nl, off+i)
-		off += i + 1
-	}
-}
-
-// line is the 1-based line of byte offset off; a newline belongs to the
-// line it ends.
-func (l lineIndex) line(off int) int {
-	return sort.SearchInts(l, off) + 1
 }
 
 // lineOf is the 1-based line of byte offset off in s, for one-off lookups.

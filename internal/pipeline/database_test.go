@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/breakwater-ci/breakwater/internal/pg"
+	"github.com/breakwater-ci/breakwater/internal/pgtest"
 	"github.com/breakwater-ci/breakwater/internal/testgit"
 )
 
@@ -27,13 +28,7 @@ func seedRepo(t *testing.T) (g *testgit.Repo, base, head string) {
 // The database checks run on an existing server as on a throwaway one,
 // and are never silently skipped.
 func TestDatabaseModes(t *testing.T) {
-	bin, err := pg.FindBinaries("")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
+	bin := pgtest.Binaries(t)
 	g, base, head := seedRepo(t)
 	want := "db/migrations/002_x.up.sql:1 migration/upgrade-path-failed"
 
@@ -116,12 +111,7 @@ func TestSupportedRange(t *testing.T) {
 // An ORM's command migrates each side in a worktree of its commit, with
 // DATABASE_URL set; a seed command loads the data between them.
 func TestCommandMigrations(t *testing.T) {
-	if _, err := pg.FindBinaries(""); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
+	pgtest.Binaries(t)
 	if _, err := exec.LookPath("psql"); err != nil {
 		t.Skip("no psql on PATH")
 	}

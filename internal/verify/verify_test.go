@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/breakwater-ci/breakwater/internal/migrate"
 	"github.com/breakwater-ci/breakwater/internal/pg"
+	"github.com/breakwater-ci/breakwater/internal/pgtest"
 )
 
 var shared struct {
@@ -22,18 +22,11 @@ var shared struct {
 // cluster is one throwaway server for the package's tests.
 func cluster(t *testing.T) *pg.Cluster {
 	t.Helper()
+	bin := pgtest.Binaries(t)
 	shared.once.Do(func() {
-		bin, err := pg.FindBinaries("")
-		if err != nil {
-			shared.err = err
-			return
-		}
 		shared.cl, shared.err = pg.StartThrowaway(context.Background(), pg.ThrowawayOptions{Bin: bin})
 	})
 	if shared.err != nil {
-		if os.Getenv("CI") == "" && strings.Contains(shared.err.Error(), "no PostgreSQL") {
-			t.Skip(shared.err)
-		}
 		t.Fatal(shared.err)
 	}
 	return shared.cl
