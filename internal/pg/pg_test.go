@@ -316,12 +316,7 @@ func checkClose(t *testing.T, cl *Cluster) {
 	if err := cl.Close(); err != nil {
 		t.Fatal("second Close:", err)
 	}
-	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
-		t.Errorf("postmaster %d still exists after Close (kill 0: %v)", pid, err)
-	}
-	if _, err := os.Stat(dir); !os.IsNotExist(err) {
-		t.Errorf("temp dir %s still there (%v)", dir, err)
-	}
+	assertGone(t, pid, dir)
 }
 
 // TestExternalDSNMode uses a throwaway cluster's DSN as if it were
@@ -439,11 +434,17 @@ func TestSignalCleanup(t *testing.T) {
 	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
 		t.Errorf("helper exit: %v", err)
 	}
+	assertGone(t, pid, dir)
+}
+
+// assertGone checks that a cluster left nothing: no postmaster, no dir.
+func assertGone(t *testing.T, pid int, dir string) {
+	t.Helper()
 	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
-		t.Errorf("postmaster %d survived SIGTERM of its parent (kill 0: %v)", pid, err)
+		t.Errorf("postmaster %d still exists (kill 0: %v)", pid, err)
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
-		t.Errorf("temp dir %s survived (%v)", dir, err)
+		t.Errorf("temp dir %s still there (%v)", dir, err)
 	}
 }
 
