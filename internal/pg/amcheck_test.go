@@ -42,89 +42,76 @@ const (
 // runs the collation queries there too, since their catalog columns
 // differ between 13, 15 and 17.
 func TestAmcheckAllMajors(t *testing.T) {
-	for _, b := range FindAllBinaries() {
-		t.Run(b.Version, func(t *testing.T) {
-			ctx := ctxT(t)
-			cl, err := StartThrowaway(ctx, ThrowawayOptions{Bin: b, CacheDir: testCacheDir})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer cl.Close()
-			db, err := cl.Scenario(ctx, "amcheck")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			if err := db.Exec(ctx, healthySchema+`
-				CREATE TEMP TABLE scratch (s text PRIMARY KEY);
-				CREATE TABLE broken (v int);
-				INSERT INTO broken VALUES (1), (1);`); err != nil {
-				t.Fatal(err)
-			}
-			// A failed CREATE UNIQUE INDEX CONCURRENTLY leaves an invalid
-			// index behind; checking it would only report its invalidity.
-			if err := db.Exec(ctx, "CREATE UNIQUE INDEX CONCURRENTLY broken_v ON broken (v)"); err == nil {
-				t.Fatal("unique index on duplicates was built")
-			}
+	eachMajor(t, "amcheck", func(t *testing.T, ctx context.Context, cl *Cluster, db *DB) {
+		if err := db.Exec(ctx, healthySchema+`
+			CREATE TEMP TABLE scratch (s text PRIMARY KEY);
+			CREATE TABLE broken (v int);
+			INSERT INTO broken VALUES (1), (1);`); err != nil {
+			t.Fatal(err)
+		}
+		// A failed CREATE UNIQUE INDEX CONCURRENTLY leaves an invalid
+		// index behind; checking it would only report its invalidity.
+		if err := db.Exec(ctx, "CREATE UNIQUE INDEX CONCURRENTLY broken_v ON broken (v)"); err == nil {
+			t.Fatal("unique index on duplicates was built")
+		}
 
-			var progress bytes.Buffer
-			rep, err := db.Amcheck(ctx, AmcheckOptions{Progress: &progress})
-			if errors.Is(err, ErrAmcheckMissing) {
-				t.Skipf("PostgreSQL %s has no amcheck: %v", b.Version, err)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			wantTables := healthyTables + 1 // broken
-			if b.Major < 14 {
-				wantTables = 0 // no verify_heapam
-			}
-			if rep.Checked != healthyIndexes || rep.Tables != wantTables || len(rep.Problems) != 0 {
-				t.Errorf("report %+v, want %d indexes, %d tables, no problems\n%s", rep, healthyIndexes, wantTables, progress.String())
-			}
-			if n := strings.Count(progress.String(), "\n"); n != rep.Checked+rep.Tables {
-				t.Errorf("%d progress lines for %d checks:\n%s", n, rep.Checked+rep.Tables, progress.String())
-			}
-			if !strings.Contains(progress.String(), `amcheck: index Odd Schema.T_pkey ok`) {
-				t.Errorf("progress:\n%s", progress.String())
-			}
+		var progress bytes.Buffer
+		rep, err := db.Amcheck(ctx, AmcheckOptions{Progress: &progress})
+		if errors.Is(err, ErrAmcheckMissing) {
+			t.Skipf("PostgreSQL %s has no amcheck: %v", cl.bin.Version, err)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantTables := healthyTables + 1 // broken
+		if cl.Major() < 14 {
+			wantTables = 0 // no verify_heapam
+		}
+		if rep.Checked != healthyIndexes || rep.Tables != wantTables || len(rep.Problems) != 0 {
+			t.Errorf("report %+v, want %d indexes, %d tables, no problems\n%s", rep, healthyIndexes, wantTables, progress.String())
+		}
+		if n := strings.Count(progress.String(), "\n"); n != rep.Checked+rep.Tables {
+			t.Errorf("%d progress lines for %d checks:\n%s", n, rep.Checked+rep.Tables, progress.String())
+		}
+		if !strings.Contains(progress.String(), `amcheck: index Odd Schema.T_pkey ok`) {
+			t.Errorf("progress:\n%s", progress.String())
+		}
 
-			// Parallel and parent checks find the same.
-			par, err := db.Amcheck(ctx, AmcheckOptions{Jobs: 3, Parent: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if par.Checked != rep.Checked || par.Tables != rep.Tables || len(par.Problems) != 0 {
-				t.Errorf("Jobs 3, Parent: %+v", par)
-			}
+		// Parallel and parent checks find the same.
+		par, err := db.Amcheck(ctx, AmcheckOptions{Jobs: 3, Parent: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if par.Checked != rep.Checked || par.Tables != rep.Tables || len(par.Problems) != 0 {
+			t.Errorf("Jobs 3, Parent: %+v", par)
+		}
 
-			ix, err := db.CollationIndexes(ctx)
-			if err != nil {
-				t.Fatal(err)
+		ix, err := db.CollationIndexes(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The hash index hashes bytes: no collation can reorder it.
+		var got []string
+		for _, x := range ix {
+			got = append(got, fmt.Sprintf("%s.%s %v %s", x.Schema, x.Index, x.Collations, x.Provider))
+		}
+		var want []string
+		if l := normLocale(cl.Locale()); l != "c" && l != "posix" {
+			for _, name := range []string{"Odd Schema.T_pkey", "public.people_email_key", "public.people_lower_name_idx", "public.people_name_idx", "public.people_names_idx"} {
+				want = append(want, fmt.Sprintf("%s [default (%s, libc)] libc", name, cl.Locale()))
 			}
-			// The hash index hashes bytes: no collation can reorder it.
-			var got []string
-			for _, x := range ix {
-				got = append(got, fmt.Sprintf("%s.%s %v %s", x.Schema, x.Index, x.Collations, x.Provider))
-			}
-			var want []string
-			if l := normLocale(cl.Locale()); l != "c" && l != "posix" {
-				for _, name := range []string{"Odd Schema.T_pkey", "public.people_email_key", "public.people_lower_name_idx", "public.people_name_idx", "public.people_names_idx"} {
-					want = append(want, fmt.Sprintf("%s [default (%s, libc)] libc", name, cl.Locale()))
-				}
-			}
-			if strings.Join(got, "\n") != strings.Join(want, "\n") {
-				t.Errorf("CollationIndexes:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-			}
-			mm, err := db.CollationMismatches(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(mm) != 0 {
-				t.Errorf("mismatches on a fresh cluster: %+v", mm)
-			}
-		})
-	}
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("CollationIndexes:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		mm, err := db.CollationMismatches(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(mm) != 0 {
+			t.Errorf("mismatches on a fresh cluster: %+v", mm)
+		}
+	})
 }
 
 // TestAmcheckTimeout gives each check 1 ms: heapallindexed over 300,000

@@ -532,6 +532,27 @@ func TestAllMajors(t *testing.T) {
 	}
 }
 
+// eachMajor runs f in a fresh database of a throwaway cluster of every
+// installed major ($BREAKWATER_POSTGRES_BINS adds to them).
+func eachMajor(t *testing.T, scenario string, f func(t *testing.T, ctx context.Context, cl *Cluster, db *DB)) {
+	for _, b := range FindAllBinaries() {
+		t.Run(b.Version, func(t *testing.T) {
+			ctx := ctxT(t)
+			cl, err := StartThrowaway(ctx, ThrowawayOptions{Bin: b, CacheDir: testCacheDir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cl.Close()
+			db, err := cl.Scenario(ctx, scenario)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			f(t, ctx, cl, db)
+		})
+	}
+}
+
 // BenchmarkStart measures time to ready, cold (initdb) and from the
 // template cache.
 func BenchmarkStart(b *testing.B) {

@@ -1,6 +1,7 @@
 package pg
 
 import (
+	"context"
 	"encoding/json"
 	"math/rand/v2"
 	"reflect"
@@ -335,44 +336,31 @@ func TestDiffSnapshotsCases(t *testing.T) {
 // The catalog query reads every major the tests have: the columns it
 // asks for differ between them.
 func TestSnapshotAllMajors(t *testing.T) {
-	for _, b := range FindAllBinaries() {
-		t.Run(b.Version, func(t *testing.T) {
-			ctx := ctxT(t)
-			cl, err := StartThrowaway(ctx, ThrowawayOptions{Bin: b, CacheDir: testCacheDir})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer cl.Close()
-			db, err := cl.Scenario(ctx, "snapshot")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			if err := db.Exec(ctx, `
-				CREATE TYPE mood AS ENUM ('sad', 'ok');
-				CREATE TABLE t (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, m mood, v text NOT NULL DEFAULT '');
-				CREATE INDEX t_v ON t (v);
-				CREATE VIEW tv AS SELECT id, v FROM t;
-				CREATE FUNCTION f(int) RETURNS int LANGUAGE sql AS 'SELECT $1';`); err != nil {
-				t.Fatal(err)
-			}
-			a, err := db.Snapshot(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := db.Exec(ctx, `ALTER TABLE t ALTER COLUMN v DROP NOT NULL`); err != nil {
-				t.Fatal(err)
-			}
-			b2, err := db.Snapshot(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := DiffSnapshots(a, b2); len(got) != 1 || got[0] != "column public.t.v: NOT NULL removed" {
-				t.Errorf("diff = %q", got)
-			}
-			if len(a.Tables) != 1 || len(a.Enums) != 1 || len(a.Views) != 1 || len(a.Functions) != 1 || len(a.Indexes) != 2 {
-				t.Errorf("snapshot = %+v", a)
-			}
-		})
-	}
+	eachMajor(t, "snapshot", func(t *testing.T, ctx context.Context, cl *Cluster, db *DB) {
+		if err := db.Exec(ctx, `
+			CREATE TYPE mood AS ENUM ('sad', 'ok');
+			CREATE TABLE t (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, m mood, v text NOT NULL DEFAULT '');
+			CREATE INDEX t_v ON t (v);
+			CREATE VIEW tv AS SELECT id, v FROM t;
+			CREATE FUNCTION f(int) RETURNS int LANGUAGE sql AS 'SELECT $1';`); err != nil {
+			t.Fatal(err)
+		}
+		a, err := db.Snapshot(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Exec(ctx, `ALTER TABLE t ALTER COLUMN v DROP NOT NULL`); err != nil {
+			t.Fatal(err)
+		}
+		b2, err := db.Snapshot(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := DiffSnapshots(a, b2); len(got) != 1 || got[0] != "column public.t.v: NOT NULL removed" {
+			t.Errorf("diff = %q", got)
+		}
+		if len(a.Tables) != 1 || len(a.Enums) != 1 || len(a.Views) != 1 || len(a.Functions) != 1 || len(a.Indexes) != 2 {
+			t.Errorf("snapshot = %+v", a)
+		}
+	})
 }
