@@ -118,13 +118,7 @@ func TestAmcheckAllMajors(t *testing.T) {
 // rows takes tens of ms, so the big index must come back as a timeout
 // while the run goes on to the rest.
 func TestAmcheckTimeout(t *testing.T) {
-	cl := sharedCluster(t)
-	ctx := ctxT(t)
-	db, err := cl.Scenario(ctx, "amcheck_timeout")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	ctx, db := scenario(t, "amcheck_timeout")
 	if err := db.Exec(ctx, `
 		CREATE TABLE big (id int8);
 		INSERT INTO big SELECT generate_series(1, 300000);
@@ -160,13 +154,7 @@ func TestAmcheckTimeout(t *testing.T) {
 }
 
 func TestAmcheckInTransaction(t *testing.T) {
-	cl := sharedCluster(t)
-	ctx := ctxT(t)
-	db, err := cl.Scenario(ctx, "amcheck_tx")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	ctx, db := scenario(t, "amcheck_tx")
 	if err := db.Exec(ctx, "BEGIN"); err != nil {
 		t.Fatal(err)
 	}

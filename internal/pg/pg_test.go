@@ -199,13 +199,7 @@ func dbExists(t *testing.T, cl *Cluster, name string) bool {
 }
 
 func TestStatementTimeout(t *testing.T) {
-	cl := sharedCluster(t)
-	ctx := ctxT(t)
-	db, err := cl.Scenario(ctx, "timeout")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	ctx, db := scenario(t, "timeout")
 	var st string
 	if err := db.Pgx().QueryRow(ctx, "SHOW statement_timeout").Scan(&st); err != nil || st != "1min" {
 		t.Errorf("default statement_timeout = %q, %v", st, err)
@@ -214,7 +208,7 @@ func TestStatementTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	t0 := time.Now()
-	err = db.Exec(ctx, "SELECT pg_sleep(5)")
+	err := db.Exec(ctx, "SELECT pg_sleep(5)")
 	var pe *Error
 	if !errors.As(err, &pe) || pe.SQLState != SQLStateQueryCanceled {
 		t.Fatalf("err = %#v, want SQLSTATE 57014", err)
@@ -226,16 +220,10 @@ func TestStatementTimeout(t *testing.T) {
 }
 
 func TestSyntaxErrorPosition(t *testing.T) {
-	cl := sharedCluster(t)
-	ctx := ctxT(t)
-	db, err := cl.Scenario(ctx, "syntax")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	ctx, db := scenario(t, "syntax")
 	// "é" is two bytes; Position counts characters.
 	sql := "SELECT 'é';\nSELEC 2"
-	err = db.Exec(ctx, sql)
+	err := db.Exec(ctx, sql)
 	var pe *Error
 	if !errors.As(err, &pe) || pe.SQLState != "42601" {
 		t.Fatalf("err = %#v, want SQLSTATE 42601", err)
@@ -530,6 +518,19 @@ func TestAllMajors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// scenario is a fresh database on the shared cluster, dropped at the end.
+func scenario(t *testing.T, name string) (context.Context, *DB) {
+	t.Helper()
+	cl := sharedCluster(t)
+	ctx := ctxT(t)
+	db, err := cl.Scenario(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return ctx, db
 }
 
 // eachMajor runs f in a fresh database of a throwaway cluster of every

@@ -382,44 +382,20 @@ func DiffSnapshotsDetailed(a, b *Snapshot) []Difference {
 			diffColumns(x, y, add, change)
 		})
 
-	diffKeyed(a.Constraints, b.Constraints, Constraint.key,
-		func(c Constraint) {
-			if !gone[c.Schema+"."+c.Table] {
-				add("constraint", c.key(), "added: %s", c.Definition)
-			}
-		},
-		func(c Constraint) {
-			if !gone[c.Schema+"."+c.Table] {
-				add("constraint", c.key(), "dropped")
-			}
-		},
-		func(x, y Constraint) { change("constraint", x.key(), "definition", x.Definition, y.Definition) })
-
-	diffKeyed(a.Indexes, b.Indexes, Index.key,
-		func(i Index) {
-			if !gone[i.Schema+"."+i.Table] {
-				add("index", i.key(), "added: %s", i.Definition)
-			}
-		},
-		func(i Index) {
-			if !gone[i.Schema+"."+i.Table] {
-				add("index", i.key(), "dropped")
-			}
-		},
-		func(x, y Index) { change("index", x.key(), "definition", x.Definition, y.Definition) })
-
-	diffKeyed(a.Triggers, b.Triggers, Trigger.key,
-		func(t Trigger) {
-			if !gone[t.Schema+"."+t.Table] {
-				add("trigger", t.key(), "added: %s", t.Definition)
-			}
-		},
-		func(t Trigger) {
-			if !gone[t.Schema+"."+t.Table] {
-				add("trigger", t.key(), "dropped")
-			}
-		},
-		func(x, y Trigger) { change("trigger", x.key(), "definition", x.Definition, y.Definition) })
+	// Constraints, indexes and triggers go with their table: a dropped or
+	// added table is one line, not one per object it owned.
+	owned := func(kind, key, table, def string, added bool) {
+		switch {
+		case gone[table]:
+		case added:
+			add(kind, key, "added: %s", def)
+		default:
+			add(kind, key, "dropped")
+		}
+	}
+	diffOwned("constraint", a.Constraints, b.Constraints, Constraint.key, func(c Constraint) (string, string) { return c.Schema + "." + c.Table, c.Definition }, owned, change)
+	diffOwned("index", a.Indexes, b.Indexes, Index.key, func(i Index) (string, string) { return i.Schema + "." + i.Table, i.Definition }, owned, change)
+	diffOwned("trigger", a.Triggers, b.Triggers, Trigger.key, func(t Trigger) (string, string) { return t.Schema + "." + t.Table, t.Definition }, owned, change)
 
 	diffKeyed(a.Sequences, b.Sequences, Sequence.key,
 		func(s Sequence) { add("sequence", s.key(), "added") },
@@ -567,6 +543,16 @@ func (c Column) describe() string {
 
 // diffKeyed calls added, dropped or changed for each key of the union of
 // a and b, in key order.
+// diffOwned diffs objects that belong to a table and are described by one
+// definition.
+func diffOwned[T any](kind string, a, b []T, key func(T) string, of func(T) (table, def string),
+	owned func(kind, key, table, def string, added bool), change func(kind, obj, what, x, y string)) {
+	diffKeyed(a, b, key,
+		func(x T) { t, d := of(x); owned(kind, key(x), t, d, true) },
+		func(x T) { t, d := of(x); owned(kind, key(x), t, d, false) },
+		func(x, y T) { _, dx := of(x); _, dy := of(y); change(kind, key(x), "definition", dx, dy) })
+}
+
 func diffKeyed[T any](a, b []T, key func(T) string, added, dropped func(T), changed func(x, y T)) {
 	am, bm := make(map[string]T, len(a)), make(map[string]T, len(b))
 	keys := make([]string, 0, len(a)+len(b))
