@@ -73,3 +73,82 @@ var (
 )
 
 func init() { finding.Register(IndexCorruption, DependentIndexes, VersionMismatch) }
+
+const rollbackIncident = "A Postgres major upgrade went half done and a downgrade was attempted: there was no way back. A release owner asks first whether a migration can be rolled back if the deploy goes wrong; a down step that was never run is no answer."
+
+// The rollback round trip: the new migrations up, down in reverse, up
+// again, on the upgrade-path database.
+var (
+	RollbackFailed = &finding.Rule{
+		ID:       "migration/rollback-failed",
+		Title:    "A down migration fails",
+		Severity: finding.Error,
+		Summary:  "After the upgrade path, the new head migrations are rolled back newest first with their down steps, and one of them fails on the real server: the rollback a bad deploy needs does not work.",
+		Incident: rollbackIncident,
+	}
+	RollbackMismatch = &finding.Rule{
+		ID:       "migration/rollback-mismatch",
+		Title:    "A down migration does not restore the schema",
+		Severity: finding.Error,
+		Summary:  "After a new migration's down step, the schema is not what it was before its up step: the down forgot to drop something its up created, or drops or changes more. The differences are listed.",
+		Incident: rollbackIncident,
+	}
+	ReapplyFailed = &finding.Rule{
+		ID:       "migration/reapply-failed",
+		Title:    "A migration fails when applied again after its down",
+		Severity: finding.Error,
+		Summary:  "After the new migrations were rolled back, applying them up again fails: usually the down forgot to drop something the up creates, so the second up collides with it.",
+		Incident: rollbackIncident,
+	}
+	NoDown = &finding.Rule{
+		ID:       "migration/no-down",
+		Title:    "A new migration has no down step",
+		Severity: finding.Notice,
+		Summary:  "A new migration in a format with down steps (golang-migrate, goose, dbmate, Flyway undo) has none, or an empty one, or a command directory has no down_command: it cannot be rolled back, and the rollback round trip stops above it.",
+		Incident: rollbackIncident,
+	}
+)
+
+func init() { finding.Register(RollbackFailed, RollbackMismatch, ReapplyFailed, NoDown) }
+
+const lockIncident = "A release passed every test but failed in production, because no test applied the old schema and data first and then upgraded. Locks fail the same way: on CI's empty tables a statement that locks a table is over in a millisecond; on production's rows it holds the lock while it reads or rewrites every row, and every request that touches the table waits behind it."
+
+// Lock tracing: what each new head statement really locks and rewrites,
+// read from pg_locks and pg_class on the upgrade-path database.
+var (
+	BlockingLock = &finding.Rule{
+		ID:       "migration/blocking-lock",
+		Title:    "A migration blocks a table while it reads or rewrites it",
+		Severity: finding.Warning,
+		Summary:  "A new head statement holds a lock that blocks writes (ShareLock, ShareRowExclusiveLock, ExclusiveLock) or reads and writes (AccessExclusiveLock) on a table that existed before, while it scans or rewrites the whole table: the block lasts as long as the table is big.",
+		Incident: lockIncident,
+	}
+	TableRewrite = &finding.Rule{
+		ID:       "migration/table-rewrite",
+		Title:    "A migration rewrites an existing table or index",
+		Severity: finding.Warning,
+		Summary:  "A new head statement gives a table or index that existed before a new file (its relfilenode changes): Postgres writes the whole relation again, under an AccessExclusiveLock for a table, needing its size again in free disk.",
+		Incident: lockIncident,
+	}
+	MissingLockTimeout = &finding.Rule{
+		ID:       "migration/missing-lock-timeout",
+		Title:    "A blocking migration statement runs without lock_timeout",
+		Severity: finding.Notice,
+		Summary:  "A new head statement takes a lock that blocks reads or writes on an existing table, and the migration has not set lock_timeout: while it waits for a long-running query to finish, every other query on the table waits behind it.",
+		Incident: lockIncident,
+	}
+)
+
+func init() { finding.Register(BlockingLock, TableRewrite, MissingLockTimeout) }
+
+// BackwardIncompatible is what the old application, still serving during
+// the rollout, breaks on.
+var BackwardIncompatible = &finding.Rule{
+	ID:       "migration/backward-incompatible",
+	Title:    "The new schema breaks the application version still running",
+	Severity: finding.Error,
+	Summary:  "Comparing the schema after the base migrations and seed with the schema after the head migrations: a table or column the old code uses is dropped or renamed, a column changes type, a column becomes NOT NULL without a default (or a new NOT NULL column has none), an enum loses a value, or a view or function is dropped or changes signature.",
+	Incident: "A config file was restructured and old configs stopped loading, although a backward-compatible form existed. Schemas are the same: during a rolling deploy, and after a rollback of the code, the old version of the application runs against the new schema.",
+}
+
+func init() { finding.Register(BackwardIncompatible) }

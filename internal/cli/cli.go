@@ -156,6 +156,8 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	pgURL := fs.String("postgres-url", "", "`URL` of an existing Postgres to run them on, in a fresh database per scenario\n(default: $BREAKWATER_POSTGRES_URL, else a throwaway cluster); its password is never printed")
 	pgBin := fs.String("postgres-bin", "", "`DIR` of initdb, pg_ctl and postgres for the throwaway cluster (default: PATH, then /usr/lib/postgresql/*/bin)")
 	timeout := fs.Duration("statement-timeout", pg.DefaultStatementTimeout, "longest any migration or seed statement may run (`DURATION`)")
+	rollback := fs.Bool("rollback", true, "roll the new migrations back with their down steps and apply them again (the rollback round trip)")
+	traceLocks := fs.Bool("trace-locks", true, "read the locks and rewrites of every new migration statement from pg_locks and pg_class")
 	if done, code := parseFlags(fs, args); done {
 		return code
 	}
@@ -181,7 +183,8 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 
 	opt := pipeline.Options{Repo: *repo, Base: *base, Head: *head, ConfigFile: *configFile,
-		Database: pipeline.Database{Mode: *db, URL: *pgURL, BinDir: *pgBin, StatementTimeout: *timeout}}
+		Database: pipeline.Database{Mode: *db, URL: *pgURL, BinDir: *pgBin, StatementTimeout: *timeout,
+			NoTrace: !*traceLocks, NoRoundTrip: !*rollback}}
 	if *resolve {
 		opt.Resolver = registry.Identities{R: registry.New()}
 	}

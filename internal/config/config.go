@@ -44,6 +44,10 @@ type Config struct {
 	Migrations []MigrationDir `yaml:"migrations"`
 	// Seed is the data loaded between the base and head migrations.
 	Seed Seed `yaml:"seed"`
+	// Severity overrides rules' default severities by rule ID, such as
+	// migration/no-down: warning for a team that wants every migration
+	// reversible.
+	Severity map[string]string `yaml:"severity"`
 }
 
 // MigrationDir is one entry of `migrations:`: a directory of SQL
@@ -212,6 +216,15 @@ func Parse(file string, data []byte) (*Config, error) {
 	for _, g := range cfg.Seed.Files {
 		if _, err := path.Match(strings.ReplaceAll(g, "**", "x"), ""); err != nil || !inside(g) {
 			return nil, &Error{File: file, Line: findLine(&doc, "seed", "files"), Msg: fmt.Sprintf("seed.files: bad path glob %q: it must be a glob of paths inside the repository", g)}
+		}
+	}
+	for id, sev := range cfg.Severity {
+		line := findLine(&doc, "severity", id)
+		if _, ok := finding.Lookup(id); !ok {
+			return nil, &Error{File: file, Line: line, Msg: fmt.Sprintf("severity: unknown rule %q (`breakwater rules` lists them)", id)}
+		}
+		if _, err := finding.ParseSeverity(sev); err != nil {
+			return nil, &Error{File: file, Line: line, Msg: fmt.Sprintf("severity: %s: %v", id, err)}
 		}
 	}
 	for _, s := range cfg.Suppress {

@@ -34,8 +34,12 @@ func (rd *reader) database(ctx context.Context, opt Options, set *change.Set, ba
 		mode = DBAuto
 	}
 	cmds := rd.commandDirs(set, base)
+	var out []finding.Finding
+	for _, d := range cmds {
+		out = append(out, check.NoDownCommand(d)...)
+	}
 	if mode == DBNever || len(dirs)+len(cmds) == 0 {
-		return nil, nil
+		return out, nil
 	}
 	servers, notes, err := rd.servers(opt)
 	if err != nil {
@@ -45,8 +49,8 @@ func (rd *reader) database(ctx context.Context, opt Options, set *change.Set, ba
 			if len(dirs) > 0 {
 				where = dirs[0].Dir
 			}
-			return []finding.Finding{finding.New(finding.Skipped, where, 0, "database",
-				fmt.Sprintf("The database checks did not run: %v. Install PostgreSQL, or pass --postgres-bin DIR or --postgres-url URL (--db never turns them off).", err))}, nil
+			return append(out, finding.New(finding.Skipped, where, 0, "database",
+				fmt.Sprintf("The database checks did not run: %v. Install PostgreSQL, or pass --postgres-bin DIR or --postgres-url URL (--db never turns them off).", err))), nil
 		}
 		return nil, err
 	}
@@ -81,7 +85,7 @@ func (rd *reader) database(ctx context.Context, opt Options, set *change.Set, ba
 		trees[commit], removes = d, append(removes, rm)
 		return d, nil
 	}
-	run := verify.CommandOptions{Seed: seed, SeedCommand: rd.cfg.Seed.Command, Progress: opt.Progress}
+	run := verify.CommandOptions{Seed: seed, SeedCommand: rd.cfg.Seed.Command, NoRoundTrip: opt.Database.NoRoundTrip, Progress: opt.Progress}
 	if run.SeedCommand != "" {
 		if run.SeedDir, err = tree(seedCommit); err != nil {
 			return nil, err
@@ -99,7 +103,7 @@ func (rd *reader) database(ctx context.Context, opt Options, set *change.Set, ba
 	}
 	run.Dirs = cmds
 
-	out := notes
+	out = append(out, notes...)
 	for _, srv := range servers {
 		fs, err := rd.verifyOn(ctx, opt, srv, dirs, run, changing)
 		if err != nil {
@@ -129,9 +133,16 @@ func (rd *reader) commandDirs(set *change.Set, base *inventory) []verify.Command
 		if !touched {
 			continue
 		}
-		d := verify.CommandDir{Name: m.Dir, Config: config.DefaultPath, Line: m.Line, Command: m.Command}
+		d := verify.CommandDir{Name: m.Dir, Config: config.DefaultPath, Line: m.Line, Command: m.Command, DownCommand: m.DownCommand}
 		if d.Name == "" {
 			d.Name = m.Command
+		}
+		// The down command goes one step: once per migration file the
+		// head side adds under the directory.
+		for _, f := range set.Files {
+			if f.OldPath == "" && f.NewPath != "" && m.Dir != "" && under(f.NewPath) {
+				d.DownSteps++
+			}
 		}
 		if slices.ContainsFunc(base.paths, under) {
 			d.Base = "base"
@@ -167,7 +178,8 @@ func (rd *reader) verifyOn(ctx context.Context, opt Options, srv server, dirs []
 		cl.SetStatementTimeout(opt.Database.StatementTimeout)
 	}
 	results, err := verify.Run(ctx, verify.Options{Cluster: cl, Dirs: dirs, Seed: run.Seed,
-		SeedCommand: run.SeedCommand, SeedDir: run.SeedDir, SeedConfig: config.DefaultPath, Progress: opt.Progress})
+		SeedCommand: run.SeedCommand, SeedDir: run.SeedDir, SeedConfig: config.DefaultPath,
+		NoTrace: opt.Database.NoTrace, NoRoundTrip: opt.Database.NoRoundTrip, Progress: opt.Progress})
 	if err != nil {
 		return nil, fmt.Errorf("database checks: %w", err)
 	}
@@ -179,7 +191,10 @@ func (rd *reader) verifyOn(ctx context.Context, opt Options, srv server, dirs []
 		}
 		results = append(results, more...)
 	}
-	return append(check.Verified(results), check.Inspected(results, changing)...), nil
+	out := append(check.Verified(results), check.Inspected(results, changing)...)
+	out = append(out, check.Traced(results)...)
+	out = append(out, check.Incompatible(results)...)
+	return append(out, check.RolledBack(results)...), nil
 }
 
 // start connects to an existing server or starts a throwaway one.

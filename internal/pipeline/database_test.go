@@ -21,6 +21,7 @@ func seedRepo(t *testing.T) (g *testgit.Repo, base, head string) {
 	g.Write("db/seed.sql", "INSERT INTO t VALUES (1);\n")
 	base = g.Commit("base")
 	g.Write("db/migrations/002_x.up.sql", "ALTER TABLE t ADD COLUMN x int NOT NULL;\n")
+	g.Write("db/migrations/002_x.down.sql", "ALTER TABLE t DROP COLUMN x;\n")
 	head = g.Commit("head")
 	return g, base, head
 }
@@ -141,10 +142,82 @@ done
 		got = append(got, fmt.Sprintf("%s:%d %s %s", f.File, f.Line, f.Rule, f.Message))
 	}
 	all := strings.Join(got, "\n")
-	if len(got) != 1 || !strings.HasPrefix(all, ".breakwater.yml:2 migration/upgrade-path-failed") || !strings.Contains(all, "could not create unique index") {
+	if len(got) != 2 || !strings.HasPrefix(all, ".breakwater.yml:2 migration/upgrade-path-failed") || !strings.Contains(all, "could not create unique index") ||
+		!strings.Contains(all, ".breakwater.yml:2 migration/no-down The migrations of db, run by `sh bin/migrate.sh`, have no down_command") {
 		t.Errorf("findings:\n%s", all)
 	}
 	if out := strings.TrimSpace(g.Git("worktree", "list")); strings.Contains(out, "\n") {
 		t.Errorf("worktrees left behind:\n%s", out)
+	}
+}
+
+// A command directory with a down_command gets the round trip too: the
+// down command runs once per new migration file, and the schema it leaves
+// is compared with the one before the head command.
+func TestCommandRoundTrip(t *testing.T) {
+	pgtest.Binaries(t)
+	if _, err := exec.LookPath("psql"); err != nil {
+		t.Skip("no psql on PATH")
+	}
+	for _, tt := range []struct {
+		name, down string
+		want       []string
+	}{
+		{"a down that forgets an index", "ALTER TABLE t DROP COLUMN w;\n", []string{
+			".breakwater.yml:2 migration/rollback-mismatch After the down_command on Postgres",
+			"index public.t_v: added: CREATE INDEX t_v ON public.t USING btree (v)",
+			".breakwater.yml:2 migration/reapply-failed After the rollback",
+		}},
+		{"a correct down", "DROP INDEX t_v;\nALTER TABLE t DROP COLUMN w;\n", nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			g := testgit.New(t)
+			g.Write(".breakwater.yml", "migrations:\n  - command: sh bin/migrate.sh\n    down_command: sh bin/down.sh\n    dir: db/up\n")
+			g.Write("bin/migrate.sh", `set -e
+psql "$DATABASE_URL" -q -c "CREATE TABLE IF NOT EXISTS applied (f text PRIMARY KEY)"
+for f in db/up/*.sql; do
+  if [ -z "$(psql "$DATABASE_URL" -tAq -c "SELECT 1 FROM applied WHERE f = '$f'")" ]; then
+    psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -q -1 -f "$f"
+    psql "$DATABASE_URL" -q -c "INSERT INTO applied VALUES ('$f')"
+  fi
+done
+`)
+			// One step down: the newest applied file's twin under db/down.
+			g.Write("bin/down.sh", `set -e
+f=$(psql "$DATABASE_URL" -tAq -c "SELECT f FROM applied ORDER BY f DESC LIMIT 1")
+psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -q -1 -f "db/down/${f#db/up/}"
+psql "$DATABASE_URL" -q -c "DELETE FROM applied WHERE f = '$f'"
+`)
+			g.Write("db/up/001.sql", "CREATE TABLE t (v text);\n")
+			g.Write("db/down/001.sql", "DROP TABLE t;\n")
+			base := g.Commit("base")
+			g.Write("db/up/002.sql", "CREATE INDEX t_v ON t (v);\nALTER TABLE t ADD COLUMN w int;\n")
+			g.Write("db/down/002.sql", tt.down)
+			head := g.Commit("head")
+
+			res, err := Run(context.Background(), Options{Repo: g.Dir, Base: base, Head: head})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, f := range res.Report.Findings {
+				if strings.HasPrefix(f.Rule, "collation/") {
+					continue // the cluster's locale, not the migrations
+				}
+				got = append(got, fmt.Sprintf("%s:%d %s %s", f.File, f.Line, f.Rule, f.Message))
+			}
+			all := strings.Join(got, "\n")
+			if tt.want == nil && len(got) != 0 {
+				t.Errorf("findings:\n%s\nwant none", all)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(all, w) {
+					t.Errorf("no %q in\n%s", w, all)
+				}
+			}
+			if len(tt.want) > 0 && len(got) != 2 {
+				t.Errorf("%d findings, want 2:\n%s", len(got), all)
+			}
+		})
 	}
 }

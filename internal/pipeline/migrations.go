@@ -56,6 +56,7 @@ func (rd *reader) migrations(ctx context.Context, set *change.Set, base, head *i
 			}
 		}
 		out = append(out, check.MigrationHistory(bset, hset)...)
+		out = append(out, check.NoDownSteps(bset, hset)...)
 	}
 	return dirs, out, sups, nil
 }

@@ -35,3 +35,30 @@ func TestMigrationDirs(t *testing.T) {
 		t.Errorf("findings\n%s\nwant\n%s", strings.Join(got, "\n"), want)
 	}
 }
+
+// The config's severity: map raises a rule above its default, here
+// migration/no-down for a team that wants every migration reversible.
+func TestSeverityOverride(t *testing.T) {
+	for _, tt := range []struct{ config, want string }{
+		{"", "notice"},
+		{"severity:\n  migration/no-down: warning\n", "warning"},
+	} {
+		g := testgit.New(t)
+		g.Write(".breakwater.yml", tt.config)
+		g.Write("db/001_a.up.sql", "CREATE TABLE a (id int);\n")
+		base := g.Commit("base")
+		g.Write("db/002_b.up.sql", "ALTER TABLE a ADD COLUMN b int;\n")
+		head := g.Commit("head")
+		res, err := Run(context.Background(), Options{Repo: g.Dir, Base: base, Head: head, Database: Database{Mode: DBNever}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, f := range res.Report.Findings {
+			got = append(got, fmt.Sprintf("%s:%d %s(%s)", f.File, f.Line, f.Rule, f.Severity))
+		}
+		if want := "db/002_b.up.sql:1 migration/no-down(" + tt.want + ")"; strings.Join(got, "\n") != want {
+			t.Errorf("config %q: findings\n%s\nwant\n%s", tt.config, strings.Join(got, "\n"), want)
+		}
+	}
+}

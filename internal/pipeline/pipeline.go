@@ -60,6 +60,9 @@ type Database struct {
 	URL, BinDir string
 	// StatementTimeout bounds every statement; 0 means 60 s.
 	StatementTimeout time.Duration
+	// NoTrace turns lock tracing off, NoRoundTrip the rollback round
+	// trip (--trace-locks=false, --rollback=false).
+	NoTrace, NoRoundTrip bool
 }
 
 // Result is a finished run.
@@ -120,6 +123,13 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		return nil, err
 	}
 	found = append(found, dbFound...)
+	// The config's severities win over the rules' own, which Parse has
+	// checked.
+	for i := range found {
+		if sev, ok := cfg.Severity[found[i].Rule]; ok {
+			found[i].Severity, _ = finding.ParseSeverity(sev)
+		}
+	}
 
 	sups := append(append(cfg.Suppressions(), cfgSups...), migSups...)
 	for _, ff := range headInv.sorted() {

@@ -31,8 +31,12 @@ type CommandDir struct {
 	// (.breakwater.yml), for findings: a command has no file of its own.
 	Config string
 	Line   int
-	// Command migrates up; it runs with sh -c.
-	Command string
+	// Command migrates up; it runs with sh -c. DownCommand, when set,
+	// migrates one step down: the rollback round trip runs it DownSteps
+	// times (at least once) in the head worktree.
+	Command     string
+	DownCommand string
+	DownSteps   int
 	// Base and Head are worktree dirs of the base and head commits. Base
 	// is "" when the base side has no such migrations; Head "" when the
 	// head side has none, and then there is nothing to verify.
@@ -49,8 +53,10 @@ type CommandOptions struct {
 	// SeedDir, a worktree of the side the seed is read from.
 	SeedCommand, SeedDir string
 	// Timeout bounds each command run; 0 is DefaultCommandTimeout.
-	Timeout  time.Duration
-	Progress io.Writer
+	Timeout time.Duration
+	// NoRoundTrip turns the rollback round trip off, as in Options.
+	NoRoundTrip bool
+	Progress    io.Writer
 }
 
 // RunCommands verifies every command directory the way Run verifies SQL
@@ -107,11 +113,48 @@ func commandUpgradePath(ctx context.Context, opt CommandOptions, d CommandDir, r
 			return err
 		}
 	}
+	if r.Before, err = db.Snapshot(ctx); err != nil {
+		return fmt.Errorf("verify %s: %w", d.Name, err)
+	}
 	if r.Upgrade, err = runStep(ctx, opt, db, d, PhaseHead, d.Head, d.Command); err != nil || r.Upgrade != nil {
 		return err
 	}
+	after, err := db.Snapshot(ctx)
+	if err != nil {
+		return fmt.Errorf("verify %s: %w", d.Name, err)
+	}
+	r.Steps = []Step{{File: d.Config, Schema: after}}
 	progress(opt.Progress, "%s: upgrade path passed (%d seed statements)", d.Name, r.Seed)
-	return inspect(ctx, db, r)
+	if err := inspect(ctx, db, r); err != nil {
+		return err
+	}
+	if d.DownCommand == "" || opt.NoRoundTrip {
+		return nil
+	}
+	return commandRoundTrip(ctx, opt, db, d, r)
+}
+
+// commandRoundTrip runs the down command once per new migration, compares
+// the schema with the one before the head command, and migrates up again.
+func commandRoundTrip(ctx context.Context, opt CommandOptions, db *pg.DB, d CommandDir, r *Result) error {
+	rt := &RoundTrip{}
+	r.RoundTrip = rt
+	var err error
+	for range max(d.DownSteps, 1) {
+		if rt.Failure, err = runStep(ctx, opt, db, d, PhaseDown, d.Head, d.DownCommand); err != nil || rt.Failure != nil {
+			return err
+		}
+	}
+	step := DownStep{Up: d.Config, Down: d.Config, Line: d.Line}
+	if step.Mismatch, _, err = mismatch(ctx, db, r.Before, nil); err != nil {
+		return fmt.Errorf("verify %s: %w", d.Name, err)
+	}
+	rt.Down = append(rt.Down, step)
+	if rt.Failure, err = runStep(ctx, opt, db, d, PhaseReapply, d.Head, d.Command); err != nil || rt.Failure != nil {
+		return err
+	}
+	rt.Reapplied = 1
+	return nil
 }
 
 func commandHeadOnly(ctx context.Context, opt CommandOptions, d CommandDir, r *Result) error {
@@ -151,6 +194,8 @@ var sideWords = map[string]string{
 	PhaseSeed:     "loading the seed",
 	PhaseHead:     "on the head side",
 	PhaseHeadOnly: "on the head side, on an empty database",
+	PhaseDown:     "rolling the head side's migrations back",
+	PhaseReapply:  "migrating up again after the rollback",
 }
 
 // runStep runs one command on db and turns its failure into a Failure at

@@ -33,6 +33,8 @@ const (
 	PhaseSeed     = "seed"      // the seed data
 	PhaseHead     = "head"      // the head side's new migrations
 	PhaseHeadOnly = "head-only" // every head migration on an empty database
+	PhaseDown     = "down"      // the new migrations' down steps, newest first
+	PhaseReapply  = "reapply"   // the same migrations up again after their downs
 )
 
 // Failure is the statement that stopped a phase.
@@ -77,6 +79,53 @@ type Result struct {
 	AmcheckMissing string
 	Collation      []pg.CollationIndex
 	Mismatches     []pg.VersionMismatch
+	// Before is the schema after the base migrations and the seed: what
+	// the old application runs on. Steps are the schema after each new
+	// head migration, in order, as far as the upgrade path got; for a
+	// command directory one step, after the head command.
+	Before *pg.Snapshot
+	Steps  []Step
+	// Traces are what the new head statements did to the relations that
+	// existed before them; nil when tracing was off, or for a command
+	// directory.
+	Traces []Trace
+	// RoundTrip is the rollback round trip; nil when it did not run (no
+	// new migration has a down step, the upgrade path failed, or it was
+	// turned off).
+	RoundTrip *RoundTrip
+}
+
+// Step is the schema after one new head migration.
+type Step struct {
+	File   string // the migration's up file
+	Schema *pg.Snapshot
+}
+
+// RoundTrip is the new head migrations rolled back, newest first, and
+// applied again.
+type RoundTrip struct {
+	// Down are the down steps that ran, newest first: every new head
+	// migration after the newest one without a down step.
+	Down []DownStep
+	// Stopped is the newest new migration without a down step, below
+	// which the round trip could not go; "" when it went back to the base
+	// schema.
+	Stopped string
+	// Failure is the down (PhaseDown) or up (PhaseReapply) statement that
+	// failed; the round trip stopped there.
+	Failure *Failure
+	// Reapplied counts the migrations applied up again.
+	Reapplied int
+}
+
+// DownStep is one migration rolled back.
+type DownStep struct {
+	Up, Down string // the files of its two directions
+	Line     int    // where the down step starts
+	// Mismatch is how the schema after the down differs from the schema
+	// before the up, leaving out what later migrations' downs had already
+	// left behind: what this down forgot or did too much.
+	Mismatch []pg.Difference
 }
 
 // Options say what to run where.
@@ -90,8 +139,11 @@ type Options struct {
 	SeedCommand, SeedDir string
 	SeedConfig           string // where the seed command is configured, for findings
 	// Timeout bounds each command; 0 means DefaultCommandTimeout.
-	Timeout  time.Duration
-	Progress io.Writer
+	Timeout time.Duration
+	// NoTrace turns lock tracing off, NoRoundTrip the rollback round
+	// trip: for a measurement, or for migrations too slow to run twice.
+	NoTrace, NoRoundTrip bool
+	Progress             io.Writer
 }
 
 // Run verifies every directory, each in fresh databases that are dropped
@@ -165,6 +217,16 @@ func upgradePath(ctx context.Context, opt Options, d Dir, r *Result) error {
 			return err
 		}
 	}
+	if r.Before, err = db.Snapshot(ctx); err != nil {
+		return fmt.Errorf("verify %s: %w", d.Dir, err)
+	}
+	var tr *tracer
+	if !opt.NoTrace {
+		if tr, err = newTracer(ctx, db); err != nil {
+			return fmt.Errorf("verify %s: %w", d.Dir, err)
+		}
+	}
+	var applied []migrate.Migration
 	for _, m := range d.Head.Migrations {
 		old, ok := released[m.Key()]
 		// Production runs what it has not run, and Flyway reruns a
@@ -172,21 +234,124 @@ func upgradePath(ctx context.Context, opt Options, d Dir, r *Result) error {
 		if m.Up == nil || (ok && (!m.Repeatable || sameSQL(old.Up, m.Up))) {
 			continue
 		}
-		if r.Upgrade, err = apply(ctx, db, PhaseHead, m.Up); err != nil || r.Upgrade != nil {
+		if tr != nil {
+			r.Upgrade, err = tr.apply(ctx, PhaseHead, m.Up)
+			r.Traces = tr.traces
+		} else {
+			r.Upgrade, err = apply(ctx, db, PhaseHead, m.Up)
+		}
+		if err != nil || r.Upgrade != nil {
 			return err
 		}
 		r.Head++
+		snap, err := db.Snapshot(ctx)
+		if err != nil {
+			return fmt.Errorf("verify %s: %w", d.Dir, err)
+		}
+		r.Steps = append(r.Steps, Step{File: m.Up.File, Schema: snap})
+		applied = append(applied, m)
 	}
 	progress(opt.Progress, "%s: upgrade path passed (%d base migrations, %d seed statements, %d new)", d.Dir, r.Base, r.Seed, r.Head)
-	return inspect(ctx, db, r)
+	if err := inspect(ctx, db, r); err != nil {
+		return err
+	}
+	if opt.NoRoundTrip {
+		return nil
+	}
+	if err := roundTrip(ctx, db, applied, r); err != nil {
+		return fmt.Errorf("verify %s: %w", d.Dir, err)
+	}
+	return nil
+}
+
+// HasDown says a migration can be rolled back: it has a down step with
+// at least one statement. An empty down is how a team marks a migration
+// irreversible.
+func HasDown(m migrate.Migration) bool { return m.Down != nil && len(m.Down.Statements) > 0 }
+
+// roundTrip rolls the new migrations back, newest first, as far as they
+// have down steps, comparing the schema after each down with the one
+// before its up; then applies them up again.
+func roundTrip(ctx context.Context, db *pg.DB, applied []migrate.Migration, r *Result) error {
+	start := 0
+	for i, m := range applied {
+		if !HasDown(m) {
+			start = i + 1
+		}
+	}
+	if start == len(applied) {
+		return nil
+	}
+	rt := &RoundTrip{}
+	if start > 0 {
+		rt.Stopped = applied[start-1].Up.File
+	}
+	r.RoundTrip = rt
+	left := map[string]bool{}
+	for i := len(applied) - 1; i >= start; i-- {
+		m := applied[i]
+		fail, err := apply(ctx, db, PhaseDown, m.Down)
+		if err != nil || fail != nil {
+			rt.Failure = fail
+			return err
+		}
+		want := r.Before
+		if i > 0 {
+			want = r.Steps[i-1].Schema
+		}
+		step := DownStep{Up: m.Up.File, Down: m.Down.File, Line: m.Down.Line}
+		if step.Mismatch, left, err = mismatch(ctx, db, want, left); err != nil {
+			return err
+		}
+		rt.Down = append(rt.Down, step)
+	}
+	for _, m := range applied[start:] {
+		fail, err := apply(ctx, db, PhaseReapply, m.Up)
+		if err != nil || fail != nil {
+			rt.Failure = fail
+			return err
+		}
+		rt.Reapplied++
+	}
+	return nil
+}
+
+// mismatch compares the database's schema with want, leaving out the
+// differences a later down already left (left); it returns the new
+// differences and all of them, for the next step.
+func mismatch(ctx context.Context, db *pg.DB, want *pg.Snapshot, left map[string]bool) ([]pg.Difference, map[string]bool, error) {
+	got, err := db.Snapshot(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	var fresh []pg.Difference
+	now := map[string]bool{}
+	for _, d := range pg.DiffSnapshotsDetailed(want, got) {
+		now[d.String()] = true
+		if !left[d.String()] {
+			fresh = append(fresh, d)
+		}
+	}
+	return fresh, now, nil
 }
 
 // inspect checks what the upgrade path left: every B-tree index and heap
 // with amcheck, the indexes a collation change would corrupt, and
 // collation versions out of date.
 func inspect(ctx context.Context, db *pg.DB, r *Result) error {
-	// amcheck is ours, not the migrations under test: its own budget.
+	// amcheck is ours, not the migrations under test: its own budget. The
+	// extension goes again if the migrations did not install it, so that
+	// the rollback round trip compares their schema, not ours.
+	had := r.Before != nil && slices.ContainsFunc(r.Before.Extensions, func(e pg.Extension) bool { return e.Name == "amcheck" })
+	if n := len(r.Steps); n > 0 {
+		had = slices.ContainsFunc(r.Steps[n-1].Schema.Extensions, func(e pg.Extension) bool { return e.Name == "amcheck" })
+	}
 	rep, err := db.Amcheck(ctx, pg.AmcheckOptions{PerIndexTimeout: pg.DefaultStatementTimeout, Jobs: 2})
+	if err == nil && !had {
+		if err := db.Exec(ctx, "DROP EXTENSION IF EXISTS amcheck"); err != nil {
+			return fmt.Errorf("verify %s: drop amcheck: %w", r.Dir, err)
+		}
+	}
 	switch {
 	case errors.Is(err, pg.ErrAmcheckMissing):
 		r.AmcheckMissing = err.Error()
