@@ -138,8 +138,8 @@ func TestRoundTrip(t *testing.T) {
 		{
 			name:   "no new migration has a down",
 			format: migrate.GolangMigrate, base: users,
-			head:   with(users, "m/002_a.up.sql", "ALTER TABLE users ADD COLUMN a int;\n"),
-			want:   []string{"none"},
+			head: with(users, "m/002_a.up.sql", "ALTER TABLE users ADD COLUMN a int;\n"),
+			want: []string{"none"},
 		},
 		{
 			name:   "goose: a Down section that forgets a column",

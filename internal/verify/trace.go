@@ -147,7 +147,6 @@ func (t *tracer) rowsOf(table string) int64 {
 	return 0
 }
 
-
 // apply runs one head script statement by statement, reading what each
 // took before its transaction ends. A script that runs in a transaction
 // runs in one, as the tool would run it; a statement of a script that
