@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Measures `breakwater check` on a generated repository whose PR adds 150
-# golang-migrate migrations to 150 released ones, with a seed of 100,000
-# rows: the full database verification (a throwaway cluster, the upgrade
-# path, head-only, and whatever else the check runs). Next to it, on the
+# golang-migrate migrations (with down steps) to 150 released ones, with a
+# seed of 100,000 rows: the full database verification (a throwaway
+# cluster, the upgrade path, head-only, lock tracing, the rollback round
+# trip, and whatever else the check runs), and the upgrade path alone
+# (--rollback=false --trace-locks=false). Next to them, on the
 # same machine in the same run, the floor: one psql applying all 300 up
 # files and the seed into a fresh database on a throwaway cluster this
 # script starts from the same binaries (cluster startup not counted), plus
@@ -46,6 +48,9 @@ git() { command git -C "$repo" -c user.name=bench -c user.email=bench@example.in
 mig() { # mig N NAME: the path of migration N
   printf '%s/db/migrations/%04d_%s.up.sql' "$repo" "$1" "$2"
 }
+down() { # down N NAME: the path of its down step
+  printf '%s/db/migrations/%04d_%s.down.sql' "$repo" "$1" "$2"
+}
 
 gen_base() { # per table: create it, index it, then a function or a constraint
   local k n
@@ -78,6 +83,14 @@ gen_head() { # per table: new columns with defaults, an index on them, a backfil
         "$k" "$k" > "$(mig "$n" "add_status_t$k")"
     fi
     printf 'CREATE INDEX t%d_status_name_idx ON t%d (status, name);\n' "$k" "$k" > "$(mig $((n + 1)) "index_status_t$k")"
+    # Down steps, so the rollback round trip runs over all 150.
+    if ((k % 10 == 0)); then
+      printf 'ALTER TABLE t%d DROP COLUMN token, DROP COLUMN score, DROP COLUMN status;\n' "$k" > "$(down "$n" "add_status_t$k")"
+    else
+      printf 'ALTER TABLE t%d DROP COLUMN score, DROP COLUMN status;\n' "$k" > "$(down "$n" "add_status_t$k")"
+    fi
+    printf 'DROP INDEX t%d_status_name_idx;\n' "$k" > "$(down $((n + 1)) "index_status_t$k")"
+    printf -- '-- data only: the schema has nothing to undo\nSELECT 1;\n' > "$(down $((n + 2)) "backfill_t$k")"
     printf 'UPDATE t%d SET status = '\''archived'\'', score = length(note) WHERE id %% 7 = 0;\nUPDATE t%d SET note = upper(note) WHERE status = '\''archived'\'';\n' \
       "$k" "$k" > "$(mig $((n + 2)) "backfill_t$k")"
   done
@@ -96,7 +109,7 @@ git init -q -b main
 printf 'seed:\n  files: [db/seed/*.sql]\n' > "$repo/.breakwater.yml"
 gen_base; gen_seed; git add -A; git commit -q -m base
 gen_head; git add -A; git commit -q -m head
-echo "repository: $(git diff --name-only HEAD~1 HEAD | wc -l) migrations added to $(git ls-tree --name-only HEAD~1 db/migrations/ | wc -l), $(wc -c < "$repo/db/seed/seed.sql") byte seed of $((tables * rows)) rows; Postgres $("$pgbin/postgres" --version | awk '{print $3}') from $pgbin"
+echo "repository: $(git diff --name-only HEAD~1 HEAD -- '*.up.sql' | wc -l) migrations added to $(git ls-tree --name-only HEAD~1 db/migrations/ | wc -l), $(wc -c < "$repo/db/seed/seed.sql") byte seed of $((tables * rows)) rows; Postgres $("$pgbin/postgres" --version | awk '{print $3}') from $pgbin"
 
 # The floor's input: every head up file in order, then the seed.
 cat "$repo"/db/migrations/*.up.sql > "$work/all.sql"
@@ -127,23 +140,35 @@ floor_run() { # floor_run DB: prints the seconds psql + pg_amcheck took
 }
 
 out=$work/out.json
-: > "$work/bw.times"; : > "$work/floor.times"
-for ((r = 1; r <= runs; r++)); do
-  rc=0
-  /usr/bin/time -f "%e %M" -o "$work/time" "$bin" check --repo "$repo" --base HEAD~1 --head HEAD --format json --quiet --output "$out" --postgres-bin "$pgbin" >/dev/null 2>"$work/stderr" || rc=$?
+: > "$work/bw.times"; : > "$work/up.times"; : > "$work/floor.times"
+bw_run() { # bw_run TIMES FLAG...: one timed breakwater check
+  local times=$1 rc=0 wall rss
+  shift
+  /usr/bin/time -f "%e %M" -o "$work/time" "$bin" check --repo "$repo" --base HEAD~1 --head HEAD --format json --quiet --output "$out" --postgres-bin "$pgbin" "$@" >/dev/null 2>"$work/stderr" || rc=$?
   read -r wall rss < <(grep -E '^[0-9.]+ [0-9]+$' "$work/time")
-  echo "$wall $rss" >> "$work/bw.times"
+  echo "$wall $rss" >> "$times"
   if [ "$rc" -ge 2 ]; then echo "breakwater failed (exit $rc):" >&2; tail -n 20 "$work/stderr" >&2; exit 1; fi
+  echo "$wall $((rss / 1024)) $rc" > "$work/last"
+}
+for ((r = 1; r <= runs; r++)); do
+  # The upgrade path alone (part 1), then everything (with the rollback
+  # round trip and lock tracing), whose report is the one printed below.
+  bw_run "$work/up.times" --rollback=false --trace-locks=false
+  read -r upwall uprss _ < "$work/last"
+  bw_run "$work/bw.times"
+  read -r wall rss rc < "$work/last"
   floor=$(floor_run "floor$r")
   echo "$floor" >> "$work/floor.times"
-  printf 'run %d: breakwater %s s, peak RSS %d MiB, exit %d; floor %s s\n' "$r" "$wall" $((rss / 1024)) "$rc" "$floor"
+  printf 'run %d: breakwater %s s, peak RSS %d MiB, exit %d; upgrade path alone %s s (%d MiB); floor %s s\n' "$r" "$wall" "$rss" "$rc" "$upwall" "$uprss" "$floor"
 done
 
 median() { sort -n "$1" | awk '{ v[NR] = $1 } END { printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 cut -d' ' -f1 "$work/bw.times" > "$work/bw.walls"
-mb=$(median "$work/bw.walls"); mf=$(median "$work/floor.times")
+cut -d' ' -f1 "$work/up.times" > "$work/up.walls"
+mb=$(median "$work/bw.walls"); mf=$(median "$work/floor.times"); mu=$(median "$work/up.walls")
 peak=$(awk '$2 > p { p = $2 } END { print int(p / 1024) }' "$work/bw.times")
-awk -v b="$mb" -v f="$mf" -v n="$runs" -v p="$peak" 'BEGIN { printf "median breakwater %.2f s, median floor %.2f s, ratio %.2f (%d runs); breakwater peak RSS %d MiB\n", b, f, b / f, n, p }'
+awk -v b="$mb" -v f="$mf" -v u="$mu" -v n="$runs" -v p="$peak" 'BEGIN { printf "median breakwater %.2f s, median floor %.2f s, ratio %.2f (%d runs); breakwater peak RSS %d MiB\n", b, f, b / f, n, p
+  printf "median upgrade path alone (--rollback=false --trace-locks=false) %.2f s: the round trip and tracing add %.2f s, ratio %.2f to it\n", u, b - u, b / u }'
 python3 -c '
 import json, sys
 r = json.load(open(sys.argv[1]))

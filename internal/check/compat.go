@@ -65,7 +65,7 @@ func lockedAt(traces []verify.Trace, file, table string) int {
 			continue
 		}
 		for _, l := range t.Locks {
-			if l.Relation == table && pg.LockStrength(l.Mode) >= pg.LockStrength("ShareUpdateExclusiveLock") {
+			if l.Relation == table && pg.LockStrength(l.Took) >= pg.LockStrength("ShareUpdateExclusiveLock") {
 				return t.Line
 			}
 		}

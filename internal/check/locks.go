@@ -11,8 +11,9 @@ import (
 
 // Traced turns what the new head statements locked and rewrote, as
 // Postgres reported it, into findings: a lock that blocks traffic while
-// the statement reads or rewrites a whole table, a rewrite, and blocking
-// statements of a migration that sets no lock_timeout.
+// the statement reads or rewrites a whole table, a rewrite, and
+// statements that acquire a blocking lock in a migration that sets no
+// lock_timeout.
 func Traced(results []verify.Result) []finding.Finding {
 	var out []finding.Finding
 	for _, r := range results {
@@ -25,29 +26,29 @@ func Traced(results []verify.Result) []finding.Finding {
 		var order []string
 		noTimeout := map[string]*unguarded{}
 		for _, t := range r.Traces {
-			rewritten := map[string]bool{}
-			for _, w := range t.Rewrites {
-				rewritten[w.Relation] = true
-			}
 			blocking := false
 			for _, l := range t.Locks {
-				blocks := pg.Blocks(l.Mode)
-				if blocks == "" || l.Kind == "view" {
+				if l.Kind == "view" {
 					continue
 				}
-				blocking = true
-				if !l.Scanned && !rewritten[l.Relation] {
+				blocking = blocking || pg.Blocks(l.Took) != ""
+				blocks := pg.Blocks(l.Mode)
+				if blocks == "" || (!l.Scanned && !l.Rewritten) {
 					continue // a moment's catalog change: lock_timeout is the guard
 				}
 				verb := "reads every row of it"
-				if rewritten[l.Relation] {
+				if l.Rewritten {
 					verb = "rewrites it in full"
 				}
+				takes := "takes"
+				if l.Took != l.Mode {
+					takes = "holds" // taken by an earlier statement of the transaction
+				}
 				f := finding.New(BlockingLock, t.File, t.Line, fmt.Sprintf("%s:%s:%d:%s", key("lock", r), t.File, t.Line, l.Relation),
-					fmt.Sprintf("This statement takes %s on %s %s (%s) on Postgres %d and holds it while it %s: %s on the table wait until the migration's transaction ends.",
-						l.Mode, l.Kind, l.Relation, describeRows(l.Rows), r.Major, verb, blocks))
+					fmt.Sprintf("This statement %s %s on %s %s (%s) on Postgres %d while it %s: %s on the table wait until the migration's transaction ends.",
+						takes, l.Mode, l.Kind, l.Relation, describeRows(l.Rows), r.Major, verb, blocks))
 				f.Evidence = "statement: " + clip(t.Statement)
-				f.Remediation = lockRemedy(l, rewritten[l.Relation])
+				f.Remediation = lockRemedy(l)
 				out = append(out, f)
 			}
 			if blocking && t.LockTimeout == "0" {
@@ -65,8 +66,8 @@ func Traced(results []verify.Result) []finding.Finding {
 			u := noTimeout[file]
 			var locks []string
 			for _, l := range u.first.Locks {
-				if pg.Blocks(l.Mode) != "" && l.Kind != "view" {
-					locks = append(locks, l.Mode+" on "+l.Relation)
+				if pg.Blocks(l.Took) != "" && l.Kind != "view" {
+					locks = append(locks, l.Took+" on "+l.Relation)
 				}
 			}
 			msg := fmt.Sprintf("This statement takes %s without a lock_timeout set in the migration: if a long query or an idle transaction holds the table, it waits for it, and every query on the table queues behind it.", listed(locks))
@@ -128,18 +129,18 @@ func rewrites(r verify.Result, t verify.Trace) []finding.Finding {
 
 // lockRemedy is how to do what the statement does without blocking, by
 // what Postgres saw it do.
-func lockRemedy(l verify.Lock, rewritten bool) string {
+func lockRemedy(l verify.Lock) string {
 	switch {
 	case l.Kind == "materialized view":
 		return "Refresh it with REFRESH MATERIALIZED VIEW CONCURRENTLY (it needs a unique index), which lets reads go on."
 	case l.Mode == "ShareLock":
 		return "A non-concurrent CREATE INDEX blocks writes while it builds: use CREATE INDEX CONCURRENTLY, outside a transaction (golang-migrate: a file of its own; goose: `-- +goose NO TRANSACTION`; dbmate: `-- migrate:up transaction:false`; Flyway: a script of its own)."
 	case l.Mode == "ShareRowExclusiveLock":
-		return "Adding a foreign key validates every row while writes wait: add it with NOT VALID, then run ALTER TABLE … VALIDATE CONSTRAINT in a later statement, which takes only a ShareUpdateExclusiveLock."
-	case rewritten:
+		return "Adding a foreign key validates every row while writes wait: add it with NOT VALID, then run ALTER TABLE … VALIDATE CONSTRAINT in a later migration (its own transaction: in the same one the first lock is still held), which takes only a ShareUpdateExclusiveLock."
+	case l.Rewritten:
 		return "Avoid the rewrite: add a new column, backfill it in batches, and switch to it over two releases, instead of changing a column's type in place or adding a column with a volatile default."
 	}
-	return "ALTER TABLE … ADD CONSTRAINT without NOT VALID checks every row under the lock: add the CHECK or foreign key with NOT VALID, then VALIDATE CONSTRAINT in a later statement, which lets reads and writes go on. For SET NOT NULL, first add and validate CHECK (col IS NOT NULL) NOT VALID: Postgres 12+ then sets NOT NULL without a scan."
+	return "ALTER TABLE … ADD CONSTRAINT without NOT VALID checks every row under the lock: add the CHECK or foreign key with NOT VALID, then VALIDATE CONSTRAINT in a later migration (its own transaction: in the same one the first lock is still held), which lets reads and writes go on. For SET NOT NULL, first add and validate CHECK (col IS NOT NULL) NOT VALID: Postgres 12+ then sets NOT NULL without a scan."
 }
 
 // clip shortens a statement for evidence.

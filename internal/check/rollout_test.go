@@ -64,9 +64,9 @@ func TestIncompatible(t *testing.T) {
 				{Tables: append([]pg.Table{users(id, pg.Column{Name: "contact", Type: "text"})}, before.Tables[1]), Enums: before.Enums, Views: before.Views, Functions: before.Functions},
 			},
 			traces: []verify.Trace{
-				{File: "db/002.up.sql", Line: 3, Locks: []verify.Lock{{Relation: "public.users", Mode: "AccessExclusiveLock"}}},
-				{File: "db/003.up.sql", Line: 2, Locks: []verify.Lock{{Relation: "public.orders", Mode: "AccessShareLock"}}},
-				{File: "db/003.up.sql", Line: 4, Locks: []verify.Lock{{Relation: "public.users", Mode: "AccessExclusiveLock"}}},
+				{File: "db/002.up.sql", Line: 3, Locks: []verify.Lock{{Relation: "public.users", Mode: "AccessExclusiveLock", Took: "AccessExclusiveLock"}}},
+				{File: "db/003.up.sql", Line: 2, Locks: []verify.Lock{{Relation: "public.orders", Mode: "AccessShareLock", Took: "AccessShareLock"}}},
+				{File: "db/003.up.sql", Line: 4, Locks: []verify.Lock{{Relation: "public.users", Mode: "AccessExclusiveLock", Took: "AccessExclusiveLock"}}},
 			},
 			want: []string{
 				"migration/backward-incompatible error db/002.up.sql:3: The old application breaks on the new schema: column public.users.email is renamed to contact: the old code's queries that name email fail. During the rollout, and after a rollback of the code, the previous release still runs against this schema.",
@@ -124,41 +124,43 @@ func TestIncompatible(t *testing.T) {
 func TestTraced(t *testing.T) {
 	r := verify.Result{Dir: "db", Major: 15, Traces: []verify.Trace{
 		{File: "db/002.up.sql", Line: 1, Statement: "CREATE INDEX big_v ON big (v)", LockTimeout: "0",
-			Locks: []verify.Lock{{Relation: "public.big", Kind: "table", Mode: "ShareLock", Rows: 5000, Scanned: true}}},
+			Locks: []verify.Lock{{Relation: "public.big", Kind: "table", Mode: "ShareLock", Took: "ShareLock", Rows: 5000, Scanned: true}}},
 		{File: "db/002.up.sql", Line: 2, Statement: "ALTER TABLE big ADD COLUMN c int", LockTimeout: "0",
-			Locks: []verify.Lock{{Relation: "public.big", Kind: "table", Mode: "AccessExclusiveLock", Rows: 5000}}},
+			Locks: []verify.Lock{{Relation: "public.big", Kind: "table", Mode: "AccessExclusiveLock", Took: "AccessExclusiveLock", Rows: 5000}}},
+		{File: "db/002.up.sql", Line: 3, Statement: "ALTER TABLE big ALTER COLUMN v TYPE bigint", LockTimeout: "0",
+			Locks: []verify.Lock{{Relation: "public.big", Kind: "table", Mode: "AccessExclusiveLock", Took: "ShareLock", Rows: 5000, Scanned: true}}},
 		{File: "db/003.up.sql", Line: 2, Statement: "SELECT retype()", LockTimeout: "5s",
-			Locks:    []verify.Lock{{Relation: "public.big", Kind: "table", Mode: "AccessExclusiveLock", Rows: 5000, Scanned: true}, {Relation: "public.v", Kind: "view", Mode: "AccessExclusiveLock"}},
+			Locks:    []verify.Lock{{Relation: "public.big", Kind: "table", Mode: "AccessExclusiveLock", Took: "AccessExclusiveLock", Rows: 5000, Scanned: true, Rewritten: true}, {Relation: "public.v", Kind: "view", Mode: "AccessExclusiveLock", Took: "AccessExclusiveLock"}},
 			Rewrites: []verify.Rewrite{{Relation: "public.big", Kind: "table", Rows: 5000}, {Relation: "public.big_pkey", Kind: "index", Table: "public.big", Rows: 5000}}},
 		{File: "db/004.up.sql", Line: 1, Statement: "REINDEX INDEX other_pkey", LockTimeout: "5s",
-			Locks:    []verify.Lock{{Relation: "public.other", Kind: "table", Mode: "ShareLock", Rows: 1}},
+			Locks:    []verify.Lock{{Relation: "public.other", Kind: "table", Mode: "ShareLock", Took: "ShareLock", Rows: 1}},
 			Rewrites: []verify.Rewrite{{Relation: "public.other_pkey", Kind: "index", Table: "public.other", Rows: 1}}},
 		{File: "db/005.up.sql", Line: 1, Statement: "VALIDATE", LockTimeout: "0",
-			Locks: []verify.Lock{{Relation: "public.big", Kind: "table", Mode: "ShareUpdateExclusiveLock", Rows: 5000, Scanned: true}}},
+			Locks: []verify.Lock{{Relation: "public.big", Kind: "table", Mode: "ShareUpdateExclusiveLock", Took: "ShareUpdateExclusiveLock", Rows: 5000, Scanned: true}}},
 	}}
 	same(t, lines(t, Traced([]verify.Result{r})), []string{
-		"migration/blocking-lock warning db/002.up.sql:1: This statement takes ShareLock on table public.big (5000 rows in the seed) on Postgres 15 and holds it while it reads every row of it: writes on the table wait until the migration's transaction ends.",
-		"migration/blocking-lock warning db/003.up.sql:2: This statement takes AccessExclusiveLock on table public.big (5000 rows in the seed) on Postgres 15 and holds it while it rewrites it in full: reads and writes on the table wait until the migration's transaction ends.",
+		"migration/blocking-lock warning db/002.up.sql:1: This statement takes ShareLock on table public.big (5000 rows in the seed) on Postgres 15 while it reads every row of it: writes on the table wait until the migration's transaction ends.",
+		"migration/blocking-lock warning db/002.up.sql:3: This statement holds AccessExclusiveLock on table public.big (5000 rows in the seed) on Postgres 15 while it reads every row of it: reads and writes on the table wait until the migration's transaction ends.",
+		"migration/blocking-lock warning db/003.up.sql:2: This statement takes AccessExclusiveLock on table public.big (5000 rows in the seed) on Postgres 15 while it rewrites it in full: reads and writes on the table wait until the migration's transaction ends.",
 		"migration/table-rewrite warning db/003.up.sql:2: This statement rewrites table public.big (5000 rows in the seed) on Postgres 15: it writes every row into a new file, under an AccessExclusiveLock that blocks reads and writes, and needs the table's size again in free disk. Its index is rebuilt too: public.big_pkey.",
 		"migration/table-rewrite warning db/004.up.sql:1: This statement rebuilds index public.other_pkey on public.other (1 row in the seed) on Postgres 15 under a lock that blocks writes to the table, and reads from the index.",
-		"migration/missing-lock-timeout notice db/002.up.sql:1: This statement takes ShareLock on public.big without a lock_timeout set in the migration: if a long query or an idle transaction holds the table, it waits for it, and every query on the table queues behind it. So do lines 2 of this migration.",
+		"migration/missing-lock-timeout notice db/002.up.sql:1: This statement takes ShareLock on public.big without a lock_timeout set in the migration: if a long query or an idle transaction holds the table, it waits for it, and every query on the table queues behind it. So do lines 2, 3 of this migration.",
 	})
 }
 
 func TestLockRemedy(t *testing.T) {
 	for _, tt := range []struct {
-		l         verify.Lock
-		rewritten bool
-		want      string
+		l    verify.Lock
+		want string
 	}{
-		{verify.Lock{Mode: "ShareLock", Kind: "table"}, false, "CREATE INDEX CONCURRENTLY"},
-		{verify.Lock{Mode: "ShareRowExclusiveLock", Kind: "table"}, false, "NOT VALID"},
-		{verify.Lock{Mode: "AccessExclusiveLock", Kind: "table"}, false, "ADD CONSTRAINT without NOT VALID"},
-		{verify.Lock{Mode: "AccessExclusiveLock", Kind: "table"}, true, "backfill it in batches"},
-		{verify.Lock{Mode: "ExclusiveLock", Kind: "materialized view"}, false, "REFRESH MATERIALIZED VIEW CONCURRENTLY"},
+		{verify.Lock{Mode: "ShareLock", Kind: "table"}, "CREATE INDEX CONCURRENTLY"},
+		{verify.Lock{Mode: "ShareRowExclusiveLock", Kind: "table"}, "NOT VALID"},
+		{verify.Lock{Mode: "AccessExclusiveLock", Kind: "table"}, "ADD CONSTRAINT without NOT VALID"},
+		{verify.Lock{Mode: "AccessExclusiveLock", Kind: "table", Rewritten: true}, "backfill it in batches"},
+		{verify.Lock{Mode: "ExclusiveLock", Kind: "materialized view"}, "REFRESH MATERIALIZED VIEW CONCURRENTLY"},
 	} {
-		if got := lockRemedy(tt.l, tt.rewritten); !strings.Contains(got, tt.want) {
-			t.Errorf("%s on a %s (rewritten %v): %q, want it to say %q", tt.l.Mode, tt.l.Kind, tt.rewritten, got, tt.want)
+		if got := lockRemedy(tt.l); !strings.Contains(got, tt.want) {
+			t.Errorf("%s on a %s (rewritten %v): %q, want it to say %q", tt.l.Mode, tt.l.Kind, tt.l.Rewritten, got, tt.want)
 		}
 	}
 }

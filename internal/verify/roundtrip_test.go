@@ -198,7 +198,7 @@ func TestRoundTripOff(t *testing.T) {
 }
 
 // traceLines says what each traced statement did: "FILE:LINE MODE
-// RELATION [scanned]", "FILE:LINE rewrite RELATION", and "FILE:LINE
+// RELATION [(took MODE)] [scanned]", "FILE:LINE rewrite RELATION", and "FILE:LINE
 // lock_timeout VALUE" when one is set.
 func traceLines(r Result) []string {
 	var out []string
@@ -206,6 +206,9 @@ func traceLines(r Result) []string {
 		at := fmt.Sprintf("%s:%d", tr.File, tr.Line)
 		for _, l := range tr.Locks {
 			s := fmt.Sprintf("%s %s %s", at, l.Mode, l.Relation)
+			if l.Took != l.Mode {
+				s += " (took " + l.Took + ")"
+			}
 			if l.Scanned {
 				s += " scanned"
 			}
@@ -268,6 +271,17 @@ func TestTrace(t *testing.T) {
 			},
 		},
 		{
+			name:   "a rewrite after an ALTER of the same transaction holds the lock the first one took",
+			format: migrate.GolangMigrate, base: bigBase,
+			head: with(bigBase, "m/002_two.up.sql", "ALTER TABLE big ADD COLUMN s text;\nALTER TABLE big ALTER COLUMN v TYPE bigint;\n"),
+			want: []string{
+				"m/002_two.up.sql:1 AccessExclusiveLock public.big",
+				"m/002_two.up.sql:2 AccessExclusiveLock public.big (took ShareLock) scanned",
+				"m/002_two.up.sql:2 rewrite public.big",
+				"m/002_two.up.sql:2 rewrite public.big_pkey",
+			},
+		},
+		{
 			name:   "goose: CREATE INDEX blocks writes while it reads; CONCURRENTLY runs untraced and blocks nothing",
 			format: migrate.Goose,
 			base:   map[string]string{"m/00001_big.sql": "-- +goose Up\nCREATE TABLE big (id int PRIMARY KEY, v int);\n"},
@@ -306,11 +320,19 @@ func TestTrace(t *testing.T) {
 			},
 		},
 		{
-			name:   "a constraint NOT VALID reads nothing; VALIDATE takes a lock that blocks nothing",
+			name:   "a constraint NOT VALID reads nothing; VALIDATE in a migration of its own takes a lock that blocks nothing",
+			format: migrate.GolangMigrate, base: bigBase,
+			head: with(bigBase,
+				"m/002_check.up.sql", "ALTER TABLE big ADD CONSTRAINT v_small CHECK (v < 100) NOT VALID;\n",
+				"m/003_validate.up.sql", "ALTER TABLE big VALIDATE CONSTRAINT v_small;\n"),
+			want: []string{"m/002_check.up.sql:1 AccessExclusiveLock public.big", "m/003_validate.up.sql:1 ShareUpdateExclusiveLock public.big scanned"},
+		},
+		{
+			name:   "VALIDATE in the same transaction still holds the AccessExclusiveLock",
 			format: migrate.GolangMigrate, base: bigBase,
 			head: with(bigBase, "m/002_check.up.sql",
 				"ALTER TABLE big ADD CONSTRAINT v_small CHECK (v < 100) NOT VALID;\nALTER TABLE big VALIDATE CONSTRAINT v_small;\n"),
-			want: []string{"m/002_check.up.sql:1 AccessExclusiveLock public.big", "m/002_check.up.sql:2 ShareUpdateExclusiveLock public.big scanned"},
+			want: []string{"m/002_check.up.sql:1 AccessExclusiveLock public.big", "m/002_check.up.sql:2 AccessExclusiveLock public.big (took ShareUpdateExclusiveLock) scanned"},
 		},
 	}
 	for _, b := range bins {

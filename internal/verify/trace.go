@@ -36,16 +36,23 @@ type Trace struct {
 	Untraced bool
 }
 
-// Lock is one lock a statement took.
+// Lock is what a statement did with its locks on one relation.
 type Lock struct {
 	Relation string // schema.name
 	Kind     string // as pg.Relation.Kind
-	Mode     string // as pg_locks says: AccessExclusiveLock, ShareLock, …
-	Rows     int64  // the relation's rows before the head migrations
+	// Mode is the strongest lock the transaction holds on the relation
+	// after the statement (as pg_locks names it: AccessExclusiveLock,
+	// ShareLock, …): what blocks others while the statement runs. Took is
+	// the strongest mode the statement itself acquired, "" when it needed
+	// none it did not already hold: only acquiring can wait behind others.
+	Mode, Took string
+	Rows       int64 // the relation's rows before the head migrations
 	// Scanned says the statement read the relation in full while holding
 	// the lock (a sequential scan in its transaction): the lock lasts as
 	// long as the table is big, not a moment.
 	Scanned bool
+	// Rewritten says the statement gave the relation a new file.
+	Rewritten bool
 }
 
 // Rewrite is a relation whose file a statement replaced.
@@ -95,41 +102,42 @@ func (t *tracer) held(ctx context.Context) (*pg.Held, error) {
 // record turns the change from before to after into a Trace of st.
 func (t *tracer) record(s *migrate.Script, st migrate.Statement, before, after *pg.Held, untraced bool) {
 	tr := Trace{File: s.File, Line: st.Line, Statement: st.SQL, LockTimeout: after.LockTimeout, Untraced: untraced}
-	for _, oid := range t.oids {
-		r := t.rels[oid]
-		if r.Kind == "index" {
-			continue
-		}
-		var strongest string
-		for _, m := range after.Locks[oid] {
-			if before != nil && slices.Contains(before.Locks[oid], m) {
-				continue
-			}
-			if pg.LockStrength(m) > pg.LockStrength(strongest) {
-				strongest = m
-			}
-		}
-		if strongest == "" {
-			continue
-		}
-		var scans int64
-		if before != nil {
-			scans = before.Scans[oid]
-		}
-		tr.Locks = append(tr.Locks, Lock{Relation: r.QName(), Kind: r.Kind, Mode: strongest, Rows: r.Rows, Scanned: after.Scans[oid] > scans})
-	}
+	rewritten := map[uint32]bool{}
 	for _, oid := range t.oids {
 		r := t.rels[oid]
 		fn, ok := after.Filenodes[oid]
 		if !ok || r.Filenode == 0 || fn == t.files[oid] {
 			continue
 		}
-		t.files[oid] = fn
+		t.files[oid], rewritten[oid] = fn, true
 		rows := r.Rows
 		if r.Table != "" {
 			rows = t.rowsOf(r.Table)
 		}
 		tr.Rewrites = append(tr.Rewrites, Rewrite{Relation: r.QName(), Kind: r.Kind, Table: r.Table, Rows: rows})
+	}
+	for _, oid := range t.oids {
+		r := t.rels[oid]
+		if r.Kind == "index" {
+			continue
+		}
+		l := Lock{Relation: r.QName(), Kind: r.Kind, Rows: r.Rows, Rewritten: rewritten[oid]}
+		for _, m := range after.Locks[oid] {
+			if pg.LockStrength(m) > pg.LockStrength(l.Mode) {
+				l.Mode = m
+			}
+			if (before == nil || !slices.Contains(before.Locks[oid], m)) && pg.LockStrength(m) > pg.LockStrength(l.Took) {
+				l.Took = m
+			}
+		}
+		var scans int64
+		if before != nil {
+			scans = before.Scans[oid]
+		}
+		l.Scanned = after.Scans[oid] > scans
+		if l.Mode != "" && (l.Took != "" || l.Scanned || l.Rewritten) {
+			tr.Locks = append(tr.Locks, l)
+		}
 	}
 	slices.SortFunc(tr.Locks, func(a, b Lock) int { return strings.Compare(a.Relation, b.Relation) })
 	slices.SortFunc(tr.Rewrites, func(a, b Rewrite) int { return strings.Compare(a.Relation, b.Relation) })
