@@ -162,15 +162,15 @@ SELECT json_build_object(
 					'default', pg_get_expr(ad.adbin, ad.adrelid),
 					'identity', a.attidentity::text,
 					'generated', %[1]s,
-					'collation', CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation THEN
-						CASE WHEN cn.nspname = 'pg_catalog' THEN co.collname ELSE cn.nspname || '.' || co.collname END
+					-- Subqueries, not joins: for a join the planner
+					-- scans all of pg_type and pg_collation once per table.
+					'collation', CASE WHEN a.attcollation <> 0 AND a.attcollation <> (SELECT t.typcollation FROM pg_type t WHERE t.oid = a.atttypid) THEN
+						(SELECT CASE WHEN cn.nspname = 'pg_catalog' THEN co.collname ELSE cn.nspname || '.' || co.collname END
+						FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation)
 					END
 				) ORDER BY a.attnum), '[]')
 				FROM pg_attribute a
-				JOIN pg_type t ON t.oid = a.atttypid
 				LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
-				LEFT JOIN pg_collation co ON co.oid = a.attcollation
-				LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
 				WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped)
 		)), '[]') FROM rels r WHERE r.relkind IN ('r', 'p')),
 	'indexes', (SELECT coalesce(json_agg(json_build_object(
