@@ -71,8 +71,12 @@ func Traced(results []verify.Result) []finding.Finding {
 				}
 			}
 			msg := fmt.Sprintf("This statement takes %s without a lock_timeout set in the migration: if a long query or an idle transaction holds the table, it waits for it, and every query on the table queues behind it.", listed(locks))
-			if len(u.lines) > 1 {
-				msg += fmt.Sprintf(" So do lines %s of this migration.", strings.Join(u.lines[1:], ", "))
+			switch rest := u.lines[1:]; len(rest) {
+			case 0:
+			case 1:
+				msg += fmt.Sprintf(" So does line %s of this migration.", rest[0])
+			default:
+				msg += fmt.Sprintf(" So do lines %s of this migration.", strings.Join(rest, ", "))
 			}
 			f := finding.New(MissingLockTimeout, file, u.first.Line, key("lock-timeout", r)+":"+file, msg)
 			f.Evidence = "statement: " + clip(u.first.Statement)

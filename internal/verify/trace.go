@@ -82,11 +82,6 @@ func newTracer(ctx context.Context, db *pg.DB) (*tracer, error) {
 		t.rels[r.OID], t.files[r.OID] = r, r.Filenode
 		t.oids = append(t.oids, r.OID)
 	}
-	// What counts is the lock_timeout the migrations set, not a server
-	// default.
-	if err := db.Exec(ctx, "SET lock_timeout = 0"); err != nil {
-		return nil, err
-	}
 	return t, nil
 }
 
@@ -184,6 +179,11 @@ func (t *tracer) apply(ctx context.Context, phase string, s *migrate.Script) (*F
 			return nil, err
 		}
 		return t.held(ctx)
+	}
+	// Each migration is judged on the lock_timeout it sets itself: in
+	// production it may run in a session of its own.
+	if err := t.db.Exec(ctx, "SET lock_timeout = 0"); err != nil {
+		return nil, err
 	}
 	var before *pg.Held
 	var err error

@@ -1,0 +1,2 @@
+DROP FUNCTION add_qty_check();
+DROP TABLE orders;

@@ -1,0 +1,2 @@
+ALTER TABLE orders ALTER COLUMN qty TYPE integer;
+ALTER TABLE orders DROP COLUMN note;

@@ -1,0 +1,2 @@
+-- the table was called memo on an old branch
+DROP TABLE memo;

@@ -1,0 +1,2 @@
+CREATE TABLE tags (id int, name text);
+CREATE SEQUENCE tag_ids;
