@@ -20,6 +20,23 @@ mkdir -p "$cache"
 # every directory on the way must be readable and traversable.
 chmod 755 "$cache"
 
+# pg_upgrade reads the old cluster with its own major's pg_controldata and
+# pg_resetwal, which the npm package leaves out. Debian 11's 13 has them;
+# both link only libc, so they run here. Pinned by hash.
+pg13_deb=pool/main/p/postgresql-13/postgresql-13_13.16-0+deb11u1_amd64.deb
+pg13_sha256=bc484764707e67d5a40b51f24e45b666f5c1c2d782ae4b48127756cb36d5c6c7
+add_upgrade_tools() {
+  local bin=$1 tmp
+  command -v curl >/dev/null || { echo "fetch-postgres.sh: curl is needed for the 13 upgrade tools" >&2; exit 2; }
+  tmp=$(mktemp -d)
+  curl -fsSL -o "$tmp/pg13.deb" "http://deb.debian.org/debian/$pg13_deb"
+  echo "$pg13_sha256  $tmp/pg13.deb" | sha256sum -c --quiet - >&2
+  dpkg-deb -x "$tmp/pg13.deb" "$tmp/x"
+  install -m 755 "$tmp/x/usr/lib/postgresql/13/bin/pg_controldata" "$tmp/x/usr/lib/postgresql/13/bin/pg_resetwal" "$bin/"
+  rm -rf "$tmp"
+  "$bin/pg_resetwal" --version >&2
+}
+
 bins=()
 for v in "${versions[@]}"; do
   dest="$cache/$v"
@@ -40,6 +57,9 @@ for v in "${versions[@]}"; do
     mv "$tmp/package" "$dest"
     rm -rf "$tmp"
     trap - EXIT
+  fi
+  if [[ $v == 13.* && ! -x "$dest/native/bin/pg_resetwal" ]]; then
+    add_upgrade_tools "$dest/native/bin"
   fi
   "$dest/native/bin/postgres" --version >&2
   bins+=("$dest/native/bin")

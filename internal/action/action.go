@@ -48,6 +48,7 @@ type Inputs struct {
 	Resolve     bool   // read changed database images from their registries
 	PostgresURL string // an existing server for the migration checks
 	DB          string // auto, always, never
+	Rehearse    string // auto, always, never
 	Report      string // publish: the JSON report
 	PRNumber    string // publish
 	HeadSHA     string // publish
@@ -69,6 +70,7 @@ func readInputs(a *githubactions.Action) (Inputs, error) {
 		HeadSHA:     a.GetInput("head-sha"),
 		PostgresURL: a.GetInput("postgres-url"),
 		DB:          orDefault(a.GetInput("db"), "auto"),
+		Rehearse:    orDefault(a.GetInput("rehearse"), "auto"),
 	}
 	if in.Token != "" {
 		a.AddMask(in.Token)
@@ -80,6 +82,11 @@ func readInputs(a *githubactions.Action) (Inputs, error) {
 	case "auto", "always", "never":
 	default:
 		return in, fmt.Errorf("input db: %q is not auto, always or never", in.DB)
+	}
+	switch in.Rehearse {
+	case "auto", "always", "never":
+	default:
+		return in, fmt.Errorf("input rehearse: %q is not auto, always or never", in.Rehearse)
 	}
 	switch in.Comment {
 	case "always", "on-findings", "never":
@@ -162,7 +169,8 @@ func (r *run) main(ctx context.Context) (int, error) {
 		return exitFailed, err
 	}
 	opt := pipeline.Options{Repo: r.dir, Base: target.Base, Head: target.Head, FetchMissing: true,
-		Database: pipeline.Database{Mode: r.in.DB, URL: r.in.PostgresURL}}
+		Database:  pipeline.Database{Mode: r.in.DB, URL: r.in.PostgresURL},
+		Rehearsal: pipeline.Rehearsal{On: r.in.Rehearse == "always", Auto: r.in.Rehearse == "auto"}}
 	if r.in.Resolve {
 		opt.Resolver = registry.Identities{R: registry.New()}
 	}

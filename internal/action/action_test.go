@@ -45,6 +45,8 @@ func newEnv(t *testing.T, workspace string) *env {
 		// The tests have no network; registry reads are tested in
 		// internal/registry and internal/pipeline against a local registry.
 		"INPUT_RESOLVE-IMAGES": "false",
+		// Nor Docker; TestRehearseAutoWithoutDocker covers the default.
+		"INPUT_REHEARSE": "never",
 	}
 	return e
 }
@@ -116,6 +118,34 @@ func prEvent(base, head string) map[string]any {
 			"base":   map[string]any{"sha": base},
 			"head":   map[string]any{"sha": head},
 		},
+	}
+}
+
+// With the default rehearse: auto, a PR that moves the Postgres image is
+// rehearsed when Docker is there; without it the report says so in a
+// notice and the verdict is the static checks' alone.
+func TestRehearseAutoWithoutDocker(t *testing.T) {
+	ws, base, head := shallowPR(t,
+		map[string]string{"db/Dockerfile": "FROM postgres:16-bookworm\n"},
+		map[string]string{"db/Dockerfile": "FROM postgres:16-alpine3.20\n"})
+	t.Setenv("DOCKER_HOST", "unix://"+filepath.Join(t.TempDir(), "docker.sock"))
+	e := newEnv(t, ws)
+	e.vars["INPUT_REHEARSE"] = "auto"
+	e.vars["GITHUB_SHA"] = head
+	e.event(t, "pull_request", prEvent(base, head))
+	if code := e.run(t); code != exitFindings {
+		t.Fatalf("exit %d, want 1\n%s", code, e.out.String())
+	}
+	out := e.outputsMap(t)
+	if out["errors"] != "2" || out["notices"] != "1" {
+		t.Errorf("errors %s, notices %s; want 2 and the rehearsal/not-run notice", out["errors"], out["notices"])
+	}
+	b, err := os.ReadFile(filepath.Join(ws, "breakwater-report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"rule": "rehearsal/not-run"`) || !strings.Contains(string(b), "no Docker daemon at") {
+		t.Errorf("report lacks the not-run notice naming the missing daemon:\n%s", b)
 	}
 }
 
@@ -208,6 +238,7 @@ func TestBadInputsFail(t *testing.T) {
 		"check-run":                  {"INPUT_CHECK-RUN": "yes"},
 		"fail-on":                    {"INPUT_FAIL-ON": "fatal"},
 		"command":                    {"INPUT_COMMAND": "deploy"},
+		"rehearse":                   {"INPUT_REHEARSE": "sometimes"},
 		"sarif outside":              {"INPUT_SARIF-FILE": "../x.sarif"},
 	} {
 		t.Run(name, func(t *testing.T) {

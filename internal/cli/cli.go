@@ -24,6 +24,7 @@ import (
 	"github.com/breakwater-ci/breakwater/internal/pg"
 	"github.com/breakwater-ci/breakwater/internal/pipeline"
 	"github.com/breakwater-ci/breakwater/internal/registry"
+	"github.com/breakwater-ci/breakwater/internal/rehearse"
 	"github.com/breakwater-ci/breakwater/internal/report"
 )
 
@@ -43,6 +44,7 @@ Usage:
   breakwater check [flags]     compare two commits and report findings
   breakwater rules             list every rule
   breakwater explain RULE      print a rule's documentation
+  breakwater rehearse [flags]  run the old Postgres runtime, then the new one, on one data directory
   breakwater detect [flags]    list the Postgres images of both sides, as JSON
   breakwater collation-audit   audit a live database's indexes for a collation change
   breakwater action            run as the GitHub Action (reads INPUT_* and the event)
@@ -70,6 +72,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runVersion(args[1:], stdout, stderr)
 	case "detect":
 		return runDetect(ctx, args[1:], stdout, stderr)
+	case "rehearse":
+		return runRehearse(ctx, args[1:], stdout, stderr)
 	case "action":
 		return runAction(ctx, args[1:], stdout, stderr)
 	case "collation-audit":
@@ -158,6 +162,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	timeout := fs.Duration("statement-timeout", pg.DefaultStatementTimeout, "longest any migration or seed statement may run (`DURATION`)")
 	rollback := fs.Bool("rollback", true, "roll the new migrations back with their down steps and apply them again (the rollback round trip)")
 	traceLocks := fs.Bool("trace-locks", true, "read the locks and rewrites of every new migration statement from pg_locks and pg_class")
+	rehearsal := fs.Bool("rehearse", false, "also rehearse the rollout of the new Postgres runtime on one data directory (see 'breakwater rehearse --help');\nthe runtimes come from the config's rehearse: section, else the change's base and head Postgres images")
 	if done, code := parseFlags(fs, args); done {
 		return code
 	}
@@ -184,7 +189,8 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 	opt := pipeline.Options{Repo: *repo, Base: *base, Head: *head, ConfigFile: *configFile,
 		Database: pipeline.Database{Mode: *db, URL: *pgURL, BinDir: *pgBin, StatementTimeout: *timeout,
-			NoTrace: !*traceLocks, NoRoundTrip: !*rollback}}
+			NoTrace: !*traceLocks, NoRoundTrip: !*rollback},
+		Rehearsal: pipeline.Rehearsal{On: *rehearsal}}
 	if *resolve {
 		opt.Resolver = registry.Identities{R: registry.New()}
 	}
@@ -196,34 +202,114 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "breakwater check: %v\n", err)
 		return ExitFailed
 	}
-	level := *failOn
+	return deliver("check", res, renderer, *output, *failOn, stdout, stderr)
+}
+
+const rehearseSynopsis = `rehearse --from RUNTIME --to RUNTIME [flags]
+
+Does to a copy of the data what the rollout of a new Postgres runtime will
+do to production: initdb and start the current runtime (--from), apply the
+base side's migrations and seed plus a collation canary (indexed text whose
+order differs between glibc releases, musl and byte order), stop it, start
+the new runtime (--to) on the same data directory, apply the head side's new
+migrations, then run amcheck (bt_index_parent_check, heapallindexed) on every
+B-tree index, the collation version checks and a duplicate probe of unique
+indexes over text. Each corrupt index is REINDEXed and checked again, so the
+report says whether the fix works and how long it took. When the majors
+differ, the server's refusal is reported, the data is moved with pg_upgrade
+(local binaries) or pg_dumpall (images), and the rehearsal goes on.
+
+A RUNTIME is
+  bin:DIR[?locpath=DIR&locale=NAME]  local binaries; LOCPATH of compiled locales
+                                     (reproduces a glibc locale change); initdb locale
+  image:REF                          a Docker image, run through /var/run/docker.sock
+                                     (or DOCKER_HOST) with the data on a named volume
+
+Without --from or --to, the config's rehearse: section, then the change's base
+and head Postgres images, fill them in. Everything it starts (clusters,
+containers, volumes, temp dirs) is removed on every way out.`
+
+func runRehearse(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("rehearse", rehearseSynopsis, stderr)
+	from := fs.String("from", "", "the current `RUNTIME` (bin:DIR[?locpath=DIR&locale=NAME] or image:REF)")
+	to := fs.String("to", "", "the new `RUNTIME`, in the same form")
+	repo := fs.String("repo", ".", "`DIR` of the git repository whose migrations and seed build the data")
+	base := fs.String("base", "", "base `REF` (default: the merge base of head with origin/HEAD, main or master)")
+	head := fs.String("head", "HEAD", "head `REF`, or WORKTREE for the files on disk")
+	configFile := fs.String("config", "", "config `FILE` (default: .breakwater.yml on the head side)")
+	format := fs.String("format", "text", "output `FORMAT`: text, json, markdown or sarif")
+	failOn := fs.String("fail-on", "", "lowest `SEVERITY` that exits 1: error, warning, notice or none (default: the config's fail-on, else error)")
+	output := fs.String("output", "", "write the report to `FILE` instead of standard output")
+	quiet := fs.Bool("quiet", false, "no progress lines on standard error")
+	timeout := fs.Duration("statement-timeout", pg.DefaultStatementTimeout, "longest any migration, seed or check statement may run (`DURATION`)")
+	network := fs.String("docker-network", "", "Docker `NETWORK` for the containers (default: the one breakwater's own container is on, else bridge)")
+	if done, code := parseFlags(fs, args); done {
+		return code
+	}
+	for _, rt := range []struct{ flag, value string }{{"--from", *from}, {"--to", *to}} {
+		if rt.value == "" {
+			continue
+		}
+		if _, err := rehearse.ParseRuntime(rt.value); err != nil {
+			fmt.Fprintf(stderr, "breakwater rehearse: %s: %v\n", rt.flag, err)
+			return ExitFailed
+		}
+	}
+	renderer, err := rendererFor(*format, *output == "" && isTerminal(stdout))
+	if err != nil {
+		fmt.Fprintf(stderr, "breakwater rehearse: %v\n", err)
+		return ExitFailed
+	}
+	if *failOn != "" {
+		if _, err := parseFailOn(*failOn); err != nil {
+			fmt.Fprintf(stderr, "breakwater rehearse: --fail-on: %v\n", err)
+			return ExitFailed
+		}
+	}
+	opt := pipeline.Options{Repo: *repo, Base: *base, Head: *head, ConfigFile: *configFile,
+		Database:  pipeline.Database{StatementTimeout: *timeout},
+		Rehearsal: pipeline.Rehearsal{On: true, From: *from, To: *to, Network: *network}}
+	if !*quiet {
+		opt.Progress = stderr
+	}
+	res, err := pipeline.Rehearse(ctx, opt)
+	if err != nil {
+		fmt.Fprintf(stderr, "breakwater rehearse: %v\n", err)
+		return ExitFailed
+	}
+	return deliver("rehearse", res, renderer, *output, *failOn, stdout, stderr)
+}
+
+// deliver writes the report and maps it to the exit code.
+func deliver(cmd string, res *pipeline.Result, renderer report.Renderer, output, failOn string, stdout, stderr io.Writer) int {
+	level := failOn
 	if level == "" {
 		level = res.Config.FailOn
 	}
 	gate, err := parseFailOn(level)
 	if err != nil {
-		fmt.Fprintf(stderr, "breakwater check: fail-on: %v\n", err)
+		fmt.Fprintf(stderr, "breakwater %s: fail-on: %v\n", cmd, err)
 		return ExitFailed
 	}
 
 	// Render fully before writing, so a failure leaves no partial report.
 	var buf bytes.Buffer
 	if err := renderer.Render(&buf, res.Report); err != nil {
-		fmt.Fprintf(stderr, "breakwater check: render report: %v\n", err)
+		fmt.Fprintf(stderr, "breakwater %s: render report: %v\n", cmd, err)
 		return ExitFailed
 	}
-	if *output == "" {
+	if output == "" {
 		if _, err := stdout.Write(buf.Bytes()); err != nil {
-			fmt.Fprintf(stderr, "breakwater check: write report: %v\n", err)
+			fmt.Fprintf(stderr, "breakwater %s: write report: %v\n", cmd, err)
 			return ExitFailed
 		}
 	} else {
-		if err := os.WriteFile(*output, buf.Bytes(), 0o644); err != nil {
-			fmt.Fprintf(stderr, "breakwater check: write report: %v\n", err)
+		if err := os.WriteFile(output, buf.Bytes(), 0o644); err != nil {
+			fmt.Fprintf(stderr, "breakwater %s: write report: %v\n", cmd, err)
 			return ExitFailed
 		}
 		s := res.Report.Summary
-		fmt.Fprintf(stderr, "breakwater: %s; report written to %s\n", s, *output)
+		fmt.Fprintf(stderr, "breakwater: %s; report written to %s\n", s, output)
 	}
 	if res.Report.Failed(gate) {
 		return ExitFindings

@@ -13,6 +13,7 @@ import (
 
 	"github.com/breakwater-ci/breakwater/internal/finding"
 	"github.com/breakwater-ci/breakwater/internal/imageref"
+	"github.com/breakwater-ci/breakwater/internal/rehearse"
 	"github.com/breakwater-ci/breakwater/internal/report"
 	"github.com/breakwater-ci/breakwater/internal/yamlerr"
 )
@@ -48,6 +49,18 @@ type Config struct {
 	// migration/no-down: warning for a team that wants every migration
 	// reversible.
 	Severity map[string]string `yaml:"severity"`
+	// Rehearse is the upgrade rehearsal's runtimes.
+	Rehearse Rehearse `yaml:"rehearse"`
+}
+
+// Rehearse is the `rehearse:` section.
+type Rehearse struct {
+	// From and To are runtimes as rehearse.ParseRuntime reads them; ""
+	// takes the change's base and head Postgres images.
+	From string `yaml:"from"`
+	To   string `yaml:"to"`
+	// Check makes every `breakwater check` rehearse, as --rehearse does.
+	Check bool `yaml:"check"`
 }
 
 // MigrationDir is one entry of `migrations:`: a directory of SQL
@@ -216,6 +229,14 @@ func Parse(file string, data []byte) (*Config, error) {
 	for _, g := range cfg.Seed.Files {
 		if _, err := path.Match(strings.ReplaceAll(g, "**", "x"), ""); err != nil || !inside(g) {
 			return nil, &Error{File: file, Line: findLine(&doc, "seed", "files"), Msg: fmt.Sprintf("seed.files: bad path glob %q: it must be a glob of paths inside the repository", g)}
+		}
+	}
+	for _, rt := range []struct{ key, value string }{{"from", cfg.Rehearse.From}, {"to", cfg.Rehearse.To}} {
+		if rt.value == "" {
+			continue
+		}
+		if _, err := rehearse.ParseRuntime(rt.value); err != nil {
+			return nil, &Error{File: file, Line: findLine(&doc, "rehearse", rt.key), Msg: "rehearse." + rt.key + ": " + err.Error()}
 		}
 	}
 	for id, sev := range cfg.Severity {

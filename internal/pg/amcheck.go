@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -38,6 +39,9 @@ type AmcheckOptions struct {
 	// ErrAmcheckMissing unless amcheck is already installed in this
 	// database, as pg_extension says.
 	NoCreate bool
+	// Indexes, "schema.index", limits the run to those B-tree indexes
+	// and leaves the heaps out: the recheck after a REINDEX.
+	Indexes []string
 }
 
 // AmcheckReport is what Amcheck found.
@@ -118,9 +122,16 @@ func (c *Conn) Amcheck(ctx context.Context, opts AmcheckOptions) (AmcheckReport,
 	indexSQL := fmt.Sprintf("SELECT %s.%s(%s)", q, fn, args)
 	heapSQL := fmt.Sprintf("SELECT blkno, offnum, attnum, msg FROM %s.verify_heapam(relation => $1::oid::regclass, check_toast => true)", q)
 
-	tasks, err := amcheckTasks(ctx, c, hasHeap)
+	tasks, err := amcheckTasks(ctx, c, hasHeap && len(opts.Indexes) == 0)
 	if err != nil {
 		return rep, err
+	}
+	if len(opts.Indexes) > 0 {
+		want := map[string]bool{}
+		for _, ix := range opts.Indexes {
+			want[ix] = true
+		}
+		tasks = slices.DeleteFunc(tasks, func(t amcheckTask) bool { return !want[t.schema+"."+t.index] })
 	}
 	for _, t := range tasks {
 		if t.index == "" {

@@ -3,20 +3,13 @@ package pg
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-)
 
-// localeCategories are the parts of a glibc locale source; the swapped
-// variant copies all but LC_COLLATE from en_US.
-var localeCategories = []string{"LC_IDENTIFICATION", "LC_CTYPE", "LC_COLLATE", "LC_MONETARY", "LC_NUMERIC",
-	"LC_TIME", "LC_MESSAGES", "LC_PAPER", "LC_NAME", "LC_ADDRESS", "LC_TELEPHONE", "LC_MEASUREMENT"}
+	"github.com/breakwater-ci/breakwater/internal/localetest"
+)
 
 // buildSwappedLocales compiles two locales both named en_US.UTF-8: A is
 // glibc's, B is en_US with Danish collation, which sorts upper case
@@ -25,72 +18,8 @@ var localeCategories = []string{"LC_IDENTIFICATION", "LC_CTYPE", "LC_COLLATE", "
 // order, as 2.28 did, without needing two glibc builds.
 func buildSwappedLocales(t *testing.T) (dirA, dirB string) {
 	t.Helper()
-	localedef, err := exec.LookPath("localedef")
-	src := "/usr/share/i18n/locales"
-	if err == nil {
-		for _, f := range []string{"en_US", "da_DK", "iso14651_t1"} {
-			if _, err = os.Stat(filepath.Join(src, f)); err != nil {
-				break
-			}
-		}
-	}
-	if err != nil {
-		// Debian's locales package has the sources; postgresql depends on it.
-		if os.Getenv("CI") != "" {
-			t.Fatalf("need localedef and %s (Debian package locales): %v", src, err)
-		}
-		t.Skipf("need localedef and %s (Debian package locales): %v", src, err)
-	}
-	// Not t.TempDir: the server runs as postgres and must read the files,
-	// and t.TempDir's parents are private.
-	base, err := os.MkdirTemp("", "breakwater-locales-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(base) })
-	if err := os.Chmod(base, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	dirA, dirB = filepath.Join(base, "a"), filepath.Join(base, "b")
-	var def strings.Builder
-	for _, cat := range localeCategories {
-		from := "en_US"
-		if cat == "LC_COLLATE" {
-			from = "da_DK"
-		}
-		fmt.Fprintf(&def, "%s\ncopy \"%s\"\nEND %s\n\n", cat, from, cat)
-	}
-	swapped := filepath.Join(base, "en_US-da_collate")
-	if err := os.WriteFile(swapped, []byte(def.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	// Two compilations of ~1.5 s each, on two cores.
-	var wg sync.WaitGroup
-	errs := make([]error, 2)
-	for i, job := range []struct{ dir, input string }{{dirA, "en_US"}, {dirB, swapped}} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := os.MkdirAll(job.dir, 0o755); err != nil {
-				errs[i] = err
-				return
-			}
-			out := filepath.Join(job.dir, "en_US.UTF-8")
-			// -c: warnings about the sources are not our business as long
-			// as the locale is written.
-			b, err := exec.Command(localedef, "-c", "-i", job.input, "-f", "UTF-8", out).CombinedOutput()
-			if _, serr := os.Stat(filepath.Join(out, "LC_COLLATE")); serr != nil {
-				errs[i] = fmt.Errorf("localedef -i %s: %v %v\n%s", job.input, err, serr, b)
-			}
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dirA, dirB
+	dirs := localetest.EnUS(t, "en_US", "da_DK")
+	return dirs[0], dirs[1]
 }
 
 // corpus is strings whose en_US and Danish orders differ: case, "aa"

@@ -194,3 +194,23 @@ func dropDatabase(ctx context.Context, admin *Conn, name string, major int) erro
 	}
 	return nil
 }
+
+// Attach opens a session on an existing database of the cluster: a
+// scenario database that outlived a restart or a swap of the server's
+// runtime. Close drops it, as for a Scenario.
+func (cl *Cluster) Attach(ctx context.Context, name string) (*DB, error) {
+	c, err := connect(ctx, cl.dsn, name, cl.StatementTimeout())
+	if err != nil {
+		return nil, err
+	}
+	return &DB{Conn: c, Name: name, cluster: cl}, nil
+}
+
+// ServerVersion is the server's version string, "15.18 (Debian 15.18-0+deb12u1)".
+func (c *Conn) ServerVersion(ctx context.Context) (string, error) {
+	var v string
+	if err := c.pgx.QueryRow(ctx, "SHOW server_version").Scan(&v); err != nil {
+		return "", fmt.Errorf("pg: server version: %w", convertErr(err))
+	}
+	return v, nil
+}

@@ -42,6 +42,9 @@ type Options struct {
 	Resolver Resolver
 	// Database says how the migrations are run on a real Postgres.
 	Database Database
+	// Rehearsal says whether the rollout of a new Postgres runtime is
+	// rehearsed on one data directory.
+	Rehearsal Rehearsal
 }
 
 // Database modes.
@@ -123,19 +126,68 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		return nil, err
 	}
 	found = append(found, dbFound...)
-	// The config's severities win over the rules' own, which Parse has
-	// checked.
+	if opt.Rehearsal.On || opt.Rehearsal.Auto || cfg.Rehearse.Check {
+		rf, err := rd.rehearse(ctx, opt, set, baseInv, headInv, c.images, dirs)
+		if err != nil {
+			return nil, err
+		}
+		found = append(found, rf...)
+	}
+	return finish(set, cfg, headInv, found, append(cfgSups, migSups...)), nil
+}
+
+// finish applies the config's severities, which win over the rules' own
+// (Parse has checked them), and every suppression.
+func finish(set *change.Set, cfg *config.Config, head *inventory, found []finding.Finding, sups []report.Suppression) *Result {
 	for i := range found {
 		if sev, ok := cfg.Severity[found[i].Rule]; ok {
 			found[i].Severity, _ = finding.ParseSeverity(sev)
 		}
 	}
-
-	sups := append(append(cfg.Suppressions(), cfgSups...), migSups...)
-	for _, ff := range headInv.sorted() {
-		sups = append(sups, ff.sups...)
+	all := append(cfg.Suppressions(), sups...)
+	for _, ff := range head.sorted() {
+		all = append(all, ff.sups...)
 	}
-	return &Result{Report: report.New(set.Base, set.Head, found, sups), Config: cfg}, nil
+	return &Result{Report: report.New(set.Base, set.Head, found, all), Config: cfg}
+}
+
+// Rehearse runs only the upgrade rehearsal of the change (breakwater
+// rehearse): the runtimes from opt.Rehearsal, the config or the change's
+// Postgres images, and the migrations and seed of the two sides.
+func Rehearse(ctx context.Context, opt Options) (*Result, error) {
+	repo, set, cfg, err := prepare(ctx, opt)
+	if err != nil {
+		return nil, err
+	}
+	defer repo.Close()
+	rd := newReader(repo, cfg)
+	baseInv, err := rd.inventory(ctx, set.Base)
+	if err != nil {
+		return nil, err
+	}
+	headInv, err := rd.inventory(ctx, set.Head)
+	if err != nil {
+		return nil, err
+	}
+	rd.resolveBuilt(baseInv)
+	rd.resolveBuilt(headInv)
+	c := compare(set, baseInv, headInv, cfg.Excluded)
+	dirs, migFound, migSups, err := rd.migrations(ctx, set, baseInv, headInv, c.touched)
+	if err != nil {
+		return nil, err
+	}
+	// A directory that does not parse cannot be rehearsed; say so.
+	var found []finding.Finding
+	for _, f := range migFound {
+		if f.Rule == finding.ParseError.ID {
+			found = append(found, f)
+		}
+	}
+	rf, err := rd.rehearse(ctx, opt, set, baseInv, headInv, c.images, dirs)
+	if err != nil {
+		return nil, err
+	}
+	return finish(set, cfg, headInv, append(found, rf...), migSups), nil
 }
 
 // comparison is what the changed files say, side by side.

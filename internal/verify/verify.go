@@ -190,18 +190,8 @@ func upgradePath(ctx context.Context, opt Options, d Dir, r *Result) error {
 		return fmt.Errorf("verify %s: %w", d.Dir, err)
 	}
 	defer db.Close()
-	released := map[string]migrate.Migration{}
-	if d.Base != nil {
-		for _, m := range d.Base.Migrations {
-			released[m.Key()] = m
-			if m.Up == nil {
-				continue
-			}
-			if r.Upgrade, err = apply(ctx, db, PhaseBase, m.Up); err != nil || r.Upgrade != nil {
-				return err
-			}
-			r.Base++
-		}
+	if r.Base, r.Upgrade, err = applyBase(ctx, db, d); err != nil || r.Upgrade != nil {
+		return err
 	}
 	progress(opt.Progress, "%s: %d base migrations applied on Postgres %d", d.Dir, r.Base, r.Major)
 	if r.Upgrade, err = applySeed(ctx, db, opt.Seed, r); err != nil || r.Upgrade != nil {
@@ -227,13 +217,7 @@ func upgradePath(ctx context.Context, opt Options, d Dir, r *Result) error {
 		}
 	}
 	var applied []migrate.Migration
-	for _, m := range d.Head.Migrations {
-		old, ok := released[m.Key()]
-		// Production runs what it has not run, and Flyway reruns a
-		// repeatable whose text changed.
-		if m.Up == nil || (ok && (!m.Repeatable || sameSQL(old.Up, m.Up))) {
-			continue
-		}
+	for _, m := range NewMigrations(d) {
 		if tr != nil {
 			r.Upgrade, err = tr.apply(ctx, PhaseHead, m.Up)
 			r.Traces = tr.traces
@@ -262,6 +246,73 @@ func upgradePath(ctx context.Context, opt Options, d Dir, r *Result) error {
 		return fmt.Errorf("verify %s: %w", d.Dir, err)
 	}
 	return nil
+}
+
+// applyBase applies the base side's migrations as they are in the base
+// commit.
+func applyBase(ctx context.Context, db *pg.DB, d Dir) (int, *Failure, error) {
+	if d.Base == nil {
+		return 0, nil, nil
+	}
+	n := 0
+	for _, m := range d.Base.Migrations {
+		if m.Up == nil {
+			continue
+		}
+		if f, err := apply(ctx, db, PhaseBase, m.Up); err != nil || f != nil {
+			return n, f, err
+		}
+		n++
+	}
+	return n, nil, nil
+}
+
+// NewMigrations are the head migrations a deploy of head runs on a
+// database at base: those the base side lacks, and Flyway repeatables
+// whose text changed.
+func NewMigrations(d Dir) []migrate.Migration {
+	if d.Head == nil {
+		return nil
+	}
+	released := map[string]migrate.Migration{}
+	if d.Base != nil {
+		for _, m := range d.Base.Migrations {
+			released[m.Key()] = m
+		}
+	}
+	var out []migrate.Migration
+	for _, m := range d.Head.Migrations {
+		old, ok := released[m.Key()]
+		if m.Up == nil || (ok && (!m.Repeatable || sameSQL(old.Up, m.Up))) {
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// Build applies d's base migrations and then the seed files on db: the
+// database the old runtime holds before a rollout. It returns how many
+// migrations and seed statements ran, or the statement that failed.
+func Build(ctx context.Context, db *pg.DB, d Dir, seed []migrate.File) (migrations, seedStatements int, f *Failure, err error) {
+	if migrations, f, err = applyBase(ctx, db, d); err != nil || f != nil {
+		return migrations, 0, f, err
+	}
+	var r Result
+	f, err = applySeed(ctx, db, seed, &r)
+	return migrations, r.Seed, f, err
+}
+
+// Upgrade applies NewMigrations(d) on db, as the deploy of head does.
+func Upgrade(ctx context.Context, db *pg.DB, d Dir) (int, *Failure, error) {
+	n := 0
+	for _, m := range NewMigrations(d) {
+		if f, err := apply(ctx, db, PhaseHead, m.Up); err != nil || f != nil {
+			return n, f, err
+		}
+		n++
+	}
+	return n, nil, nil
 }
 
 // HasDown says a migration can be rolled back: it has a down step with
