@@ -12,6 +12,10 @@
 # ratio and breakwater's peak RSS over RUNS runs (default 5).
 # Binaries: $PG_BIN, else the newest /usr/lib/postgresql/*/bin, for both
 # (breakwater gets them as --postgres-bin).
+# REHEARSE=1 also times `breakwater rehearse` on the same repository and
+# seed: the binaries under glibc's en_US, then under an en_US whose
+# collation is byte order (LOCPATH dirs compiled with localedef), which
+# is the Debian-to-Alpine case with every index checked and repaired.
 set -euo pipefail
 shopt -s inherit_errexit # a failing psql stops floor_run inside $(...)
 bin=${1:?usage: migrations.sh BINARY [RUNS]}
@@ -162,6 +166,29 @@ for ((r = 1; r <= runs; r++)); do
   printf 'run %d: breakwater %s s, peak RSS %d MiB, exit %d; upgrade path alone %s s (%d MiB); floor %s s\n' "$r" "$wall" "$rss" "$rc" "$upwall" "$uprss" "$floor"
 done
 
+if [ "${REHEARSE:-}" = 1 ]; then
+  command -v localedef >/dev/null || { echo "migrations.sh: REHEARSE=1 needs localedef (Debian package locales)" >&2; exit 2; }
+  loc=$work/locales; mkdir -p "$loc/glibc" "$loc/bytes"; chmod -R a+rX "$work"
+  localedef -c -i en_US -f UTF-8 "$loc/glibc/en_US.UTF-8" >/dev/null 2>&1 || true
+  for cat in LC_IDENTIFICATION LC_CTYPE LC_COLLATE LC_MONETARY LC_NUMERIC LC_TIME LC_MESSAGES LC_PAPER LC_NAME LC_ADDRESS LC_TELEPHONE LC_MEASUREMENT; do
+    from=en_US; [ "$cat" = LC_COLLATE ] && from=C
+    printf '%s\ncopy "%s"\nEND %s\n\n' "$cat" "$from" "$cat"
+  done > "$loc/bytes.def"
+  localedef -c -i "$loc/bytes.def" -f UTF-8 "$loc/bytes/en_US.UTF-8" >/dev/null 2>&1 || true
+  chmod -R a+rX "$loc"
+  : > "$work/rh.times"
+  for ((r = 1; r <= runs; r++)); do
+    rc=0
+    /usr/bin/time -f "%e %M" -o "$work/time" "$bin" rehearse --repo "$repo" --base HEAD~1 --head HEAD --format json --quiet --output "$work/rh.json" \
+      --from "bin:$pgbin?locpath=$loc/glibc" --to "bin:$pgbin?locpath=$loc/bytes" >/dev/null 2>"$work/stderr" || rc=$?
+    if [ "$rc" -ge 2 ]; then echo "breakwater rehearse failed (exit $rc):" >&2; tail -n 20 "$work/stderr" >&2; exit 1; fi
+    read -r wall rss < <(grep -E '^[0-9.]+ [0-9]+$' "$work/time")
+    echo "$wall" >> "$work/rh.times"
+    printf 'rehearse run %d: %s s, peak RSS %d MiB, exit %d, %s corrupt-index findings\n' "$r" "$wall" $((rss / 1024)) "$rc" \
+      "$(grep -o '"rule": "rehearsal/index-corruption"' "$work/rh.json" | wc -l)"
+  done
+fi
+
 median() { sort -n "$1" | awk '{ v[NR] = $1 } END { printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 cut -d' ' -f1 "$work/bw.times" > "$work/bw.walls"
 cut -d' ' -f1 "$work/up.times" > "$work/up.walls"
@@ -169,6 +196,9 @@ mb=$(median "$work/bw.walls"); mf=$(median "$work/floor.times"); mu=$(median "$w
 peak=$(awk '$2 > p { p = $2 } END { print int(p / 1024) }' "$work/bw.times")
 awk -v b="$mb" -v f="$mf" -v u="$mu" -v n="$runs" -v p="$peak" 'BEGIN { printf "median breakwater %.2f s, median floor %.2f s, ratio %.2f (%d runs); breakwater peak RSS %d MiB\n", b, f, b / f, n, p
   printf "median upgrade path alone (--rollback=false --trace-locks=false) %.2f s: the round trip and tracing add %.2f s, ratio %.2f to it\n", u, b - u, b / u }'
+if [ "${REHEARSE:-}" = 1 ]; then
+  printf 'median full local rehearsal (glibc en_US -> byte order, %d rows, REINDEX proof included) %s s\n' $((tables * rows)) "$(median "$work/rh.times")"
+fi
 python3 -c '
 import json, sys
 r = json.load(open(sys.argv[1]))

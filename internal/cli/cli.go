@@ -147,14 +147,7 @@ WORKTREE is given.`
 
 func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("check", checkSynopsis, stderr)
-	repo := fs.String("repo", ".", "`DIR` of the git repository to check")
-	base := fs.String("base", "", "base `REF` (default: the merge base of head with origin/HEAD, main or master)")
-	head := fs.String("head", "HEAD", "head `REF`, or WORKTREE for the files on disk")
-	configFile := fs.String("config", "", "config `FILE` (default: .breakwater.yml on the head side)")
-	format := fs.String("format", "text", "output `FORMAT`: text, json, markdown or sarif")
-	failOn := fs.String("fail-on", "", "lowest `SEVERITY` that exits 1: error, warning, notice or none (default: the config's fail-on, else error)")
-	output := fs.String("output", "", "write the report to `FILE` instead of standard output")
-	quiet := fs.Bool("quiet", false, "no progress lines on standard error")
+	rf := addReportFlags(fs, "`DIR` of the git repository to check")
 	resolve := fs.Bool("resolve-images", false, "read changed database images from their registries (os-release, dpkg/apk database, PG_MAJOR),\ncached by digest; credentials come from ~/.docker/config.json or DOCKER_CONFIG")
 	db := fs.String("db", pipeline.DBAuto, "`MODE` of the migration checks on a real Postgres: auto (when the change touches migrations\nand a server can be had; otherwise the report says they did not run), always (no server is a failure), never")
 	pgURL := fs.String("postgres-url", "", "`URL` of an existing Postgres to run them on, in a fresh database per scenario\n(default: $BREAKWATER_POSTGRES_URL, else a throwaway cluster); its password is never printed")
@@ -175,26 +168,19 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if *pgURL == "" {
 		*pgURL = os.Getenv("BREAKWATER_POSTGRES_URL")
 	}
-	renderer, err := rendererFor(*format, *output == "" && isTerminal(stdout))
-	if err != nil {
-		fmt.Fprintf(stderr, "breakwater check: %v\n", err)
+	renderer, ok := rf.renderer("check", stdout, stderr)
+	if !ok {
 		return ExitFailed
 	}
-	if *failOn != "" {
-		if _, err := parseFailOn(*failOn); err != nil {
-			fmt.Fprintf(stderr, "breakwater check: --fail-on: %v\n", err)
-			return ExitFailed
-		}
-	}
 
-	opt := pipeline.Options{Repo: *repo, Base: *base, Head: *head, ConfigFile: *configFile,
+	opt := pipeline.Options{Repo: *rf.repo, Base: *rf.base, Head: *rf.head, ConfigFile: *rf.config,
 		Database: pipeline.Database{Mode: *db, URL: *pgURL, BinDir: *pgBin, StatementTimeout: *timeout,
 			NoTrace: !*traceLocks, NoRoundTrip: !*rollback},
 		Rehearsal: pipeline.Rehearsal{On: *rehearsal}}
 	if *resolve {
 		opt.Resolver = registry.Identities{R: registry.New()}
 	}
-	if !*quiet {
+	if !*rf.quiet {
 		opt.Progress = stderr
 	}
 	res, err := pipeline.Run(ctx, opt)
@@ -202,7 +188,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "breakwater check: %v\n", err)
 		return ExitFailed
 	}
-	return deliver("check", res, renderer, *output, *failOn, stdout, stderr)
+	return deliver("check", res, renderer, *rf.output, *rf.failOn, stdout, stderr)
 }
 
 const rehearseSynopsis = `rehearse --from RUNTIME --to RUNTIME [flags]
@@ -233,14 +219,7 @@ func runRehearse(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs := newFlagSet("rehearse", rehearseSynopsis, stderr)
 	from := fs.String("from", "", "the current `RUNTIME` (bin:DIR[?locpath=DIR&locale=NAME] or image:REF)")
 	to := fs.String("to", "", "the new `RUNTIME`, in the same form")
-	repo := fs.String("repo", ".", "`DIR` of the git repository whose migrations and seed build the data")
-	base := fs.String("base", "", "base `REF` (default: the merge base of head with origin/HEAD, main or master)")
-	head := fs.String("head", "HEAD", "head `REF`, or WORKTREE for the files on disk")
-	configFile := fs.String("config", "", "config `FILE` (default: .breakwater.yml on the head side)")
-	format := fs.String("format", "text", "output `FORMAT`: text, json, markdown or sarif")
-	failOn := fs.String("fail-on", "", "lowest `SEVERITY` that exits 1: error, warning, notice or none (default: the config's fail-on, else error)")
-	output := fs.String("output", "", "write the report to `FILE` instead of standard output")
-	quiet := fs.Bool("quiet", false, "no progress lines on standard error")
+	rf := addReportFlags(fs, "`DIR` of the git repository whose migrations and seed build the data")
 	timeout := fs.Duration("statement-timeout", pg.DefaultStatementTimeout, "longest any migration, seed or check statement may run (`DURATION`)")
 	network := fs.String("docker-network", "", "Docker `NETWORK` for the containers (default: the one breakwater's own container is on, else bridge)")
 	if done, code := parseFlags(fs, args); done {
@@ -255,21 +234,14 @@ func runRehearse(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			return ExitFailed
 		}
 	}
-	renderer, err := rendererFor(*format, *output == "" && isTerminal(stdout))
-	if err != nil {
-		fmt.Fprintf(stderr, "breakwater rehearse: %v\n", err)
+	renderer, ok := rf.renderer("rehearse", stdout, stderr)
+	if !ok {
 		return ExitFailed
 	}
-	if *failOn != "" {
-		if _, err := parseFailOn(*failOn); err != nil {
-			fmt.Fprintf(stderr, "breakwater rehearse: --fail-on: %v\n", err)
-			return ExitFailed
-		}
-	}
-	opt := pipeline.Options{Repo: *repo, Base: *base, Head: *head, ConfigFile: *configFile,
+	opt := pipeline.Options{Repo: *rf.repo, Base: *rf.base, Head: *rf.head, ConfigFile: *rf.config,
 		Database:  pipeline.Database{StatementTimeout: *timeout},
 		Rehearsal: pipeline.Rehearsal{On: true, From: *from, To: *to, Network: *network}}
-	if !*quiet {
+	if !*rf.quiet {
 		opt.Progress = stderr
 	}
 	res, err := pipeline.Rehearse(ctx, opt)
@@ -277,7 +249,43 @@ func runRehearse(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "breakwater rehearse: %v\n", err)
 		return ExitFailed
 	}
-	return deliver("rehearse", res, renderer, *output, *failOn, stdout, stderr)
+	return deliver("rehearse", res, renderer, *rf.output, *rf.failOn, stdout, stderr)
+}
+
+// reportFlags are the flags of every command that compares two commits
+// and writes a report.
+type reportFlags struct {
+	repo, base, head, config, format, failOn, output *string
+	quiet                                            *bool
+}
+
+func addReportFlags(fs *flag.FlagSet, repoUsage string) reportFlags {
+	return reportFlags{
+		repo:   fs.String("repo", ".", repoUsage),
+		base:   fs.String("base", "", "base `REF` (default: the merge base of head with origin/HEAD, main or master)"),
+		head:   fs.String("head", "HEAD", "head `REF`, or WORKTREE for the files on disk"),
+		config: fs.String("config", "", "config `FILE` (default: .breakwater.yml on the head side)"),
+		format: fs.String("format", "text", "output `FORMAT`: text, json, markdown or sarif"),
+		failOn: fs.String("fail-on", "", "lowest `SEVERITY` that exits 1: error, warning, notice or none (default: the config's fail-on, else error)"),
+		output: fs.String("output", "", "write the report to `FILE` instead of standard output"),
+		quiet:  fs.Bool("quiet", false, "no progress lines on standard error"),
+	}
+}
+
+// renderer checks --format and --fail-on before anything runs.
+func (rf reportFlags) renderer(cmd string, stdout, stderr io.Writer) (report.Renderer, bool) {
+	renderer, err := rendererFor(*rf.format, *rf.output == "" && isTerminal(stdout))
+	if err != nil {
+		fmt.Fprintf(stderr, "breakwater %s: %v\n", cmd, err)
+		return nil, false
+	}
+	if *rf.failOn != "" {
+		if _, err := parseFailOn(*rf.failOn); err != nil {
+			fmt.Fprintf(stderr, "breakwater %s: --fail-on: %v\n", cmd, err)
+			return nil, false
+		}
+	}
+	return renderer, true
 }
 
 // deliver writes the report and maps it to the exit code.

@@ -44,11 +44,7 @@ var canarySuffixes = []string{"", "-", " ", "x", "X", "0", ".", "-x", " x"}
 // runtime changes show a collation change even when the user's data
 // would not.
 func (c *Conn) CreateCanary(ctx context.Context) ([]CanaryTable, error) {
-	major, err := c.serverMajor(ctx)
-	if err != nil {
-		return nil, err
-	}
-	colls, err := c.collations(ctx, major)
+	colls, err := c.allCollations(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -100,11 +100,7 @@ func (c *Conn) serverMajor(ctx context.Context) (int, error) {
 // a key collation is not seen: Postgres records no dependency on it, and
 // it is mostly equality, which no collation change affects.
 func (c *Conn) CollationIndexes(ctx context.Context) ([]CollationIndex, error) {
-	major, err := c.serverMajor(ctx)
-	if err != nil {
-		return nil, err
-	}
-	colls, err := c.collations(ctx, major)
+	colls, err := c.allCollations(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -209,6 +205,15 @@ func (c *Conn) collations(ctx context.Context, major int) (map[uint32]collInfo, 
 		return nil, fmt.Errorf("pg: read collations: %w", convertErr(err))
 	}
 	return out, nil
+}
+
+// allCollations is collations for the server's major.
+func (c *Conn) allCollations(ctx context.Context) (map[uint32]collInfo, error) {
+	major, err := c.serverMajor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.collations(ctx, major)
 }
 
 // CollationMismatches compares each collation's recorded version
