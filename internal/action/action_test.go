@@ -144,8 +144,9 @@ func TestRehearseAutoWithoutDocker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(b), `"rule": "rehearsal/not-run"`) || !strings.Contains(string(b), "no Docker daemon at") {
-		t.Errorf("report lacks the not-run notice naming the missing daemon:\n%s", b)
+	if !strings.Contains(string(b), `"rule": "rehearsal/not-run"`) || !strings.Contains(string(b), "no Docker daemon at") ||
+		!strings.Contains(string(b), "image:postgres:16-bookworm → image:postgres:16-alpine3.20") {
+		t.Errorf("report lacks the not-run notice naming the images and the missing daemon:\n%s", b)
 	}
 }
 

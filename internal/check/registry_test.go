@@ -13,7 +13,15 @@ import (
 // fixtureWaivers lists rules that may lack a case under testdata/cases,
 // each with the reason. A waiver for a rule that has a case fails, so
 // waivers cannot go stale.
-var fixtureWaivers = map[string]string{}
+var fixtureWaivers = map[string]string{
+	"rehearsal/index-corruption": rehearsalWaiver,
+	"rehearsal/duplicate-key":    rehearsalWaiver,
+	"rehearsal/start-failed":     rehearsalWaiver,
+}
+
+// rehearsalWaiver is why the rehearsal's findings that need another
+// runtime have no case.
+const rehearsalWaiver = "needs compiled locale directories or a second Postgres major at machine-specific paths, which a case cannot name; covered by internal/rehearse TestLocaleRehearsal/TestMajorRehearsal/TestStartFailure and check TestRehearsal"
 
 // Every registered rule is complete, documented and exercised.
 func TestRegistry(t *testing.T) {

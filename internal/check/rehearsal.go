@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/breakwater-ci/breakwater/internal/finding"
-	"github.com/breakwater-ci/breakwater/internal/pg"
 	"github.com/breakwater-ci/breakwater/internal/rehearse"
 )
 
@@ -84,10 +83,14 @@ func Rehearsal(r *rehearse.Result, file string, line int) []finding.Finding {
 		f.Remediation = "Read the server log above. A missing locale means the new image lacks the database's locale (install it, or initdb the image with a locale it has); another major needs pg_upgrade first."
 		return append(out, f)
 	}
+	// A planned major upgrade that went through is no reason to withhold
+	// the evidence of what came after it.
+	var after []finding.Finding
 	for _, d := range r.Databases {
-		out = append(out, rehearsedDB(r, d, rollout, file, line)...)
+		after = append(after, rehearsedDB(r, d, rollout, file, line)...)
 	}
-	if !slices.ContainsFunc(out, func(f finding.Finding) bool { return f.Severity >= finding.Warning }) {
+	out = append(out, after...)
+	if !slices.ContainsFunc(after, func(f finding.Finding) bool { return f.Severity >= finding.Warning }) {
 		out = append(out, passed(r, rollout, file, line))
 	}
 	return out
@@ -106,20 +109,20 @@ func rehearsedDB(r *rehearse.Result, d rehearse.Database, rollout, file string, 
 		}
 		f := finding.New(RehearsalMigrationFailed, fl, d.Failure.Line, "rehearsal:"+d.Dir+":"+d.Failure.Phase,
 			fmt.Sprintf("During the rehearsal %s, the %s step failed under %s: %s.", rollout, d.Failure.Phase, under, strings.TrimSuffix(d.Failure.String(), ".")))
-		f.Evidence = d.Failure.Statement
+		if d.Failure.Statement != "" {
+			f.Evidence = "statement: " + d.Failure.Statement
+		}
 		f.Remediation = "Fix the migration, or, if it passes on the current runtime, find what the new runtime does differently (an extension it lacks, a changed default)."
 		out = append(out, f)
 	}
+	// The proof covers the indexes a REINDEX repaired; the others say why
+	// not in their own findings.
 	var fixes []string
 	var total time.Duration
-	repaired := 0
 	for _, c := range d.Corrupt {
-		if c.Fix != nil {
+		if c.Fix != nil && c.Fix.Repaired {
 			fixes = append(fixes, fmt.Sprintf("REINDEX INDEX %s.%s;", quoteIdent(c.Schema), quoteIdent(c.Index)))
 			total += c.Fix.Took
-			if c.Fix.Repaired {
-				repaired++
-			}
 		}
 	}
 	for _, c := range d.Corrupt {
@@ -135,14 +138,20 @@ func rehearsedDB(r *rehearse.Result, d rehearse.Database, rollout, file string, 
 		f := finding.New(RehearsalCorruption, file, line, "rehearsal:"+d.Dir+":"+c.Schema+"."+c.Table+"."+c.Index, msg)
 		f.Evidence = c.Detail
 		switch {
+		case c.Timeout:
+			f.Remediation = "amcheck ran out of time on this index, so no REINDEX was tried: rerun with a longer --statement-timeout, or check it on a copy with bt_index_parent_check(index, true)."
 		case c.Fix == nil:
 			f.Remediation = "No REINDEX repairs a heap problem: restore the table from a backup taken under the old runtime."
 		case c.Fix.Repaired:
 			f.Message += fmt.Sprintf(" REINDEX of this index repaired it (measured: %s on the seed data).", seconds(c.Fix.Took))
-			f.Remediation = fmt.Sprintf("REINDEX of these %s repairs it (measured: %s on the seed data; %d of %d repaired). Run it after the new runtime starts and before it serves traffic:\n%s",
-				plural(len(fixes), "index"), seconds(total), repaired, len(fixes), strings.Join(fixes, "\n"))
+			these := "these " + plural(len(fixes), "index")
+			if len(fixes) == 1 {
+				these = "this index"
+			}
+			f.Remediation = fmt.Sprintf("REINDEX of %s repairs it (measured: %s in all on the seed data). Run it after the new runtime starts and before it serves traffic:\n%s",
+				these, seconds(total), strings.Join(fixes, "\n"))
 		default:
-			f.Message += " The REINDEX did not repair it: " + c.Fix.Message + "."
+			f.Message += " The REINDEX did not repair it: " + strings.TrimSuffix(c.Fix.Message, ".") + "."
 			f.Remediation = "Remove the duplicate keys the index let in (see rehearsal/duplicate-key), then REINDEX; or keep the old C library under the data (pin the base image) and move by dump and restore."
 		}
 		out = append(out, f)
@@ -160,7 +169,11 @@ func rehearsedDB(r *rehearse.Result, d rehearse.Database, rollout, file string, 
 		}
 		f := finding.New(VersionMismatch, file, line, "rehearsal:"+d.Dir+":"+m.Object,
 			fmt.Sprintf("After %s, the version Postgres recorded for %s is %s, and the library now reports %s: indexes built under the old version may be out of order.", rollout, m.Object, m.Recorded, actual))
-		f.Remediation = "REINDEX the dependent indexes, then record the new version:\n" + pg.ReindexScript(nil, []pg.VersionMismatch{m})
+		refresh := fmt.Sprintf("ALTER COLLATION %s.%s REFRESH VERSION;", quoteIdent(m.Schema), quoteIdent(m.Name))
+		if m.Kind == "database" {
+			refresh = fmt.Sprintf("ALTER DATABASE %s REFRESH COLLATION VERSION;", quoteIdent(m.Name))
+		}
+		f.Remediation = "REINDEX the indexes that depend on it (collation/dependent-indexes lists them), then record the new version:\n" + refresh
 		out = append(out, f)
 	}
 	return out

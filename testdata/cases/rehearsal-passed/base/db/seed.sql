@@ -1,0 +1,1 @@
+INSERT INTO users (name) VALUES ('Anna'), ('anna'), ('Anne-Marie'), ('annemarie'), ('Zoë'), ('zoe'), ('Élise'), ('elise');
