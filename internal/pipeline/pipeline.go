@@ -123,7 +123,9 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	})
 	dbFound, err := rd.database(ctx, opt, set, baseInv, headInv, dirs, changing)
 	if err != nil {
-		return nil, err
+		// Say which check is missing from the report: no report is
+		// printed, and "no findings" would be a lie.
+		return nil, fmt.Errorf("the migration checks on a real Postgres could not run: %w", err)
 	}
 	found = append(found, dbFound...)
 	if opt.Rehearsal.On || opt.Rehearsal.Auto || cfg.Rehearse.Check {
