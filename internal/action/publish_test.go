@@ -197,24 +197,39 @@ func TestForkTokenFallsBack(t *testing.T) {
 	}
 }
 
-// A clean change stays green when every write fails.
-func TestFailedWritesNeverTurnGreenRed(t *testing.T) {
-	api := &fakeAPI{writeStatus: http.StatusForbidden}
-	ws, base, head := shallowPR(t,
-		map[string]string{"db/Dockerfile": "FROM postgres:16.2-bookworm\n"},
-		map[string]string{"db/Dockerfile": "FROM postgres:16.4-bookworm\n"})
-	e := newEnv(t, ws)
-	e.vars["GITHUB_SHA"] = head
-	e.vars["GITHUB_API_URL"] = api.server(t).URL + "/api/v3/"
-	e.vars["INPUT_GITHUB-TOKEN"] = "t"
-	e.vars["INPUT_COMMENT"] = "always"
-	e.vars["INPUT_CHECK-RUN"] = "true"
-	e.event(t, "pull_request", prEvent(base, head))
-	if code := e.run(t); code != exitClean {
-		t.Fatalf("exit %d, want 0\n%s", code, e.out.String())
-	}
-	if len(api.writes) != 2 {
-		t.Errorf("writes = %v, want a comment and a check run attempt", api.writes)
+// The verdict is the checks' alone: a clean change stays green and a
+// breaking one red when every write fails, for want of a permission or
+// because the token was revoked after the comments were listed.
+func TestFailedWritesNeverChangeTheVerdict(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		status int
+		head   string
+		want   int
+	}{
+		{"clean, no permission", http.StatusForbidden, "FROM postgres:16.4-bookworm\n", exitClean},
+		{"clean, token revoked", http.StatusUnauthorized, "FROM postgres:16.4-bookworm\n", exitClean},
+		{"findings, token revoked", http.StatusUnauthorized, "FROM postgres:16.4-alpine\n", exitFindings},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			api := &fakeAPI{writeStatus: tc.status}
+			ws, base, head := shallowPR(t,
+				map[string]string{"db/Dockerfile": "FROM postgres:16.2-bookworm\n"},
+				map[string]string{"db/Dockerfile": tc.head})
+			e := newEnv(t, ws)
+			e.vars["GITHUB_SHA"] = head
+			e.vars["GITHUB_API_URL"] = api.server(t).URL + "/api/v3/"
+			e.vars["INPUT_GITHUB-TOKEN"] = "t"
+			e.vars["INPUT_COMMENT"] = "always"
+			e.vars["INPUT_CHECK-RUN"] = "true"
+			e.event(t, "pull_request", prEvent(base, head))
+			if code := e.run(t); code != tc.want {
+				t.Fatalf("exit %d, want %d\n%s", code, tc.want, e.out.String())
+			}
+			if len(api.writes) != 2 {
+				t.Errorf("writes = %v, want a comment and a check run attempt", api.writes)
+			}
+		})
 	}
 }
 

@@ -109,8 +109,14 @@ func (c *Client) UpsertComment(ctx context.Context, pr int, key string, r *repor
 	}
 	body := commentBody(key, r, opt, report.CommentLimit)
 	url, err := c.writeComment(ctx, pr, existing, body)
-	var resp *gh.ErrorResponse
-	if errors.As(err, &resp) && resp.Response != nil && resp.Response.StatusCode == http.StatusUnprocessableEntity {
+	if existing != nil && isStatus(err, http.StatusNotFound) {
+		// The listing just showed the comment, so a 404 now means someone
+		// deleted it in between: post a new one rather than report a
+		// missing permission.
+		existing = nil
+		url, err = c.writeComment(ctx, pr, nil, body)
+	}
+	if isStatus(err, http.StatusUnprocessableEntity) {
 		smaller := max(min(len(body)/2, retryCommentLimit), minCommentLimit)
 		url, err = c.writeComment(ctx, pr, existing, commentBody(key, r, opt, smaller))
 	}
@@ -122,6 +128,11 @@ func (c *Client) UpsertComment(ctx context.Context, pr int, key string, r *repor
 		return "", c.fail(op, PermPullRequestsWrite, err)
 	}
 	return url, nil
+}
+
+func isStatus(err error, status int) bool {
+	var resp *gh.ErrorResponse
+	return errors.As(err, &resp) && resp.Response != nil && resp.Response.StatusCode == status
 }
 
 func (c *Client) writeComment(ctx context.Context, pr int, existing *gh.IssueComment, body string) (string, error) {
