@@ -117,6 +117,11 @@ func TestTokenNeverShown(t *testing.T) {
 			}
 			for name, call := range calls {
 				err := call()
+				if name == "edit comment" && tt.status == http.StatusNotFound {
+					// A comment gone between listing and update is posted
+					// anew (TestCommentDeletedBeforeUpdate).
+					continue
+				}
 				if err == nil {
 					t.Errorf("%s: no error", name)
 					continue
