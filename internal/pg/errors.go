@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -75,4 +76,19 @@ func Redact(s string) string {
 	s = queryPassword.ReplaceAllString(s, "${1}xxxxx")
 	s = kvPassword.ReplaceAllString(s, "${1}xxxxx")
 	return s
+}
+
+// ServerTrouble says the error is the server's, not the statement's: out
+// of disk, memory or connections (class 53, temp_file_limit included),
+// an I/O error (class 58), or the server shutting down (57P01-57P03). A
+// migration that meets one has not been shown to fail; the check could
+// not run.
+func (e *Error) ServerTrouble() bool {
+	switch {
+	case strings.HasPrefix(e.SQLState, "53"), strings.HasPrefix(e.SQLState, "58"):
+		return true
+	case e.SQLState == "57P01", e.SQLState == "57P02", e.SQLState == "57P03":
+		return true
+	}
+	return false
 }

@@ -159,7 +159,7 @@ func (t *tracer) rowsOf(table string) int64 {
 func (t *tracer) apply(ctx context.Context, phase string, s *migrate.Script) (*Failure, error) {
 	fail := func(st migrate.Statement, err error, inTx bool) (*Failure, error) {
 		var pe *pg.Error
-		if !errors.As(err, &pe) || ctx.Err() != nil {
+		if !errors.As(err, &pe) || ctx.Err() != nil || pe.ServerTrouble() {
 			return nil, fmt.Errorf("%s:%d: %w", s.File, st.Line, err)
 		}
 		line := st.Line

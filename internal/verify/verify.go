@@ -464,7 +464,7 @@ func apply(ctx context.Context, db *pg.DB, phase string, s *migrate.Script) (*Fa
 			return nil, nil
 		}
 		var pe *pg.Error
-		if !errors.As(err, &pe) || ctx.Err() != nil {
+		if !errors.As(err, &pe) || ctx.Err() != nil || pe.ServerTrouble() {
 			return nil, fmt.Errorf("%s: %w", s.File, err)
 		}
 		if err := db.Exec(ctx, "ROLLBACK"); err != nil {
@@ -473,7 +473,7 @@ func apply(ctx context.Context, db *pg.DB, phase string, s *migrate.Script) (*Fa
 	}
 	fail := func(st migrate.Statement, err error) (*Failure, error) {
 		var pe *pg.Error
-		if !errors.As(err, &pe) || ctx.Err() != nil {
+		if !errors.As(err, &pe) || ctx.Err() != nil || pe.ServerTrouble() {
 			return nil, fmt.Errorf("%s:%d: %w", s.File, st.Line, err)
 		}
 		line := st.Line
