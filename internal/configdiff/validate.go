@@ -84,6 +84,9 @@ func CompileSchema(file string, load Loader) (*Schema, error) {
 	if err != nil {
 		return nil, l.inputError(file, err)
 	}
+	if err := l.refCycle(s); err != nil {
+		return nil, err
+	}
 	return &Schema{schema: s, Files: l.files}, nil
 }
 

@@ -110,6 +110,12 @@ func TestCompileErrors(t *testing.T) {
 			"s.json:2:"},
 		{"malformed referenced file", map[string]string{"s.json": `{"$ref": "d.json"}`, "d.json": "{\n\n  oops\n}"},
 			"d.json:3:"},
+		// A $ref cycle that never descends into the document is the
+		// schema's error, not a reason to reject every config.
+		{"$ref cycle", map[string]string{"s.json": "{\n  \"properties\": {\"host\": {\"$ref\": \"#/$defs/a\"}},\n  \"$defs\": {\n    \"a\": {\"$ref\": \"#/$defs/b\"},\n    \"b\": {\"$ref\": \"#/$defs/a\"}\n  }\n}"},
+			"s.json:4: $ref cycle s.json#/$defs/a → s.json#/$defs/b → s.json#/$defs/a"},
+		{"$ref cycle through allOf and another file", map[string]string{"s.json": `{"allOf": [{"$ref": "d.json"}]}`, "d.json": `{"not": {"$ref": "s.json"}}`},
+			"$ref cycle s.json → s.json#/allOf/0 → d.json → d.json#/not → s.json"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -132,6 +138,20 @@ func TestCompileErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A schema that refers to itself below the value it applies to (a tree)
+// is no cycle.
+func TestRecursiveSchemaCompiles(t *testing.T) {
+	tree := `{"type": "object", "properties": {"children": {"type": "array", "items": {"$ref": "#"}}, "parent": {"allOf": [{"$ref": "#"}]}}}`
+	s, err := CompileSchema("s.json", memLoader(map[string]string{"s.json": tree}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := Value(mustParse(t, "children: [{children: []}]\nparent: {children: []}\n"))
+	if vs, n := s.Validate(v); n != 0 {
+		t.Errorf("rejected: %+v", vs)
 	}
 }
 

@@ -4,6 +4,7 @@
 package dockerfile
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -98,6 +99,23 @@ func IsDockerfile(p string) bool {
 	return false
 }
 
+// longLine refuses a line the parser cannot read. buildkit's scanner stops
+// at a line over bufio.MaxScanTokenSize-1 bytes, and when no instruction
+// came before it says "file with no instructions", which sends the reader
+// looking for the wrong mistake. docker build fails on such a file too.
+func longLine(file string, src []byte) error {
+	const max = bufio.MaxScanTokenSize - 1
+	for n, rest := 1, src; len(rest) > 0; n++ {
+		line, next, _ := bytes.Cut(rest, []byte("\n"))
+		if len(line) > max {
+			return &ParseError{File: file, Line: n,
+				Msg: fmt.Sprintf("line %d is %d bytes long, over the %d bytes a Dockerfile line may have", n, len(line), max)}
+		}
+		rest = next
+	}
+	return nil
+}
+
 // notDockerfileExt are extensions that make Dockerfile.<ext> something
 // else: documentation, templates, source code or data.
 var notDockerfileExt = map[string]bool{
@@ -114,6 +132,9 @@ type ParseError = finding.InputError
 // Parse returns the FROM instructions of a Dockerfile in order. buildArgs
 // override the defaults of global ARGs, as `docker build --build-arg` does.
 func Parse(file string, src []byte, buildArgs map[string]string) ([]ImageUse, error) {
+	if err := longLine(file, src); err != nil {
+		return nil, err
+	}
 	res, err := parser.Parse(bytes.NewReader(src))
 	if err != nil {
 		return nil, parseError(file, err)
@@ -255,5 +276,11 @@ func parseError(file string, err error) error {
 		pe.Line = le.Locations[0][0].Start.Line
 		pe.Msg = le.Unwrap().Error()
 	}
+	// buildkit picks its "(did you mean X?)" hint by ranging over a map, so
+	// between two equally close names it changes from run to run; the
+	// report must not.
+	pe.Msg = suggestion.ReplaceAllString(pe.Msg, "")
 	return pe
 }
+
+var suggestion = regexp.MustCompile(` \(did you mean [^()]*\?\)$`)

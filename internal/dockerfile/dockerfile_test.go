@@ -3,6 +3,7 @@ package dockerfile
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -137,6 +138,10 @@ func TestParseErrors(t *testing.T) {
 		{"no FROM", "RUN true\n", 0},
 		{"empty", "", 0},
 		{"bad escape directive", "# escape=x\nFROM postgres:16\n", 0},
+		// The parser stops at a line over 64 KiB; alone, it would say
+		// the file has no instructions.
+		{"line over 64 KiB", "FROM postgres:16 AS " + strings.Repeat("a", 1<<16) + "\n", 1},
+		{"line over 64 KiB after others", "FROM postgres:16\n# " + strings.Repeat("a", 1<<16), 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,6 +152,9 @@ func TestParseErrors(t *testing.T) {
 			}
 			if pe.File != "db/Dockerfile" || pe.Msg == "" {
 				t.Errorf("ParseError = %+v", pe)
+			}
+			if strings.Contains(tt.src, "FROM") && strings.Contains(pe.Msg, "no instructions") {
+				t.Errorf("misleading message: %v", pe)
 			}
 			if tt.line != 0 && pe.Line != tt.line {
 				t.Errorf("line = %d, want %d (%v)", pe.Line, tt.line, pe)

@@ -734,15 +734,21 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// childEnv drops PG* variables (PGDATA, PGPORT, PGOPTIONS...) that would
-// make the children act on something other than what we pass them.
+// childEnv is the server's environment: what it needs to find its
+// programs and libraries and to name locales and time zones, and
+// nothing else. The SQL under test runs as a superuser and can read the
+// server's environment (COPY ... FROM PROGRAM 'env'), so a token or a
+// password of breakwater's must not be in it; PG* variables (PGDATA,
+// PGOPTIONS...) would also make the children act on something else.
 func childEnv(extra []string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "PG") {
-			continue
+		k, _, _ := strings.Cut(kv, "=")
+		switch {
+		case k == "PATH", k == "LANG", k == "LANGUAGE", k == "TZ", k == "TMPDIR",
+			k == "LD_LIBRARY_PATH", k == "LOCPATH", strings.HasPrefix(k, "LC_"):
+			env = append(env, kv)
 		}
-		env = append(env, kv)
 	}
 	return append(env, extra...)
 }

@@ -2,10 +2,12 @@ package pg
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -60,10 +62,53 @@ func (c *Conn) SetStatementTimeout(ctx context.Context, d time.Duration) error {
 
 // Exec runs sql with the simple protocol, so text holding several
 // statements (a migration file) runs as one call; results are discarded.
-// Server errors come back as *Error.
-func (c *Conn) Exec(ctx context.Context, sql string) error {
+// Server errors come back as *Error. sql is one statement as far as the
+// watchdog is concerned (ExecN).
+func (c *Conn) Exec(ctx context.Context, sql string) error { return c.ExecN(ctx, sql, 1) }
+
+// ExecN is Exec for text of n statements. The session's statement_timeout
+// bounds each statement, but the SQL under test can turn it off (SET
+// statement_timeout = 0, RESET, set_config) and then sleep or loop for
+// ever, so the session's limit is also kept from outside: once n times
+// the limit and a grace have passed, the statement is cancelled, and its
+// error then says it ran into the statement timeout.
+func (c *Conn) ExecN(ctx context.Context, sql string, n int) error {
+	stop := c.watchdog(n)
 	_, err := c.pgx.PgConn().Exec(ctx, sql).ReadAll()
-	return convertErr(err)
+	fired := stop()
+	err = convertErr(err)
+	var pe *Error
+	if fired && errors.As(err, &pe) && pe.SQLState == SQLStateQueryCanceled {
+		pe.Message = fmt.Sprintf("canceling statement due to statement timeout (%s, kept by breakwater: the SQL had turned the session's statement_timeout off)", c.timeout)
+	}
+	return err
+}
+
+// watchdog sends a cancel request for the session's statement once n
+// statement timeouts and a grace have passed; stop disarms it and says
+// whether it fired. A cancel that reaches the server after the statement
+// ended is ignored by the server, and stop waits for a cancel in flight,
+// so it cannot hit the next statement.
+func (c *Conn) watchdog(n int) (stop func() bool) {
+	if c.timeout <= 0 {
+		return func() bool { return false }
+	}
+	limit := time.Duration(max(n, 1))*c.timeout + time.Second + c.timeout/10
+	var fired atomic.Bool
+	done := make(chan struct{})
+	timer := time.AfterFunc(limit, func() {
+		defer close(done)
+		fired.Store(true)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = c.pgx.PgConn().CancelRequest(ctx)
+	})
+	return func() bool {
+		if !timer.Stop() {
+			<-done
+		}
+		return fired.Load()
+	}
 }
 
 // Pgx exposes the session for queries that read results.

@@ -219,6 +219,38 @@ func TestStatementTimeout(t *testing.T) {
 	t.Logf("%v", err)
 }
 
+// SQL that turns statement_timeout off (SET, RESET, set_config) is still
+// cancelled once the session's limit has passed, with an error that says
+// so, and the session goes on working; a statement within the limit is
+// not touched.
+func TestStatementTimeoutTurnedOff(t *testing.T) {
+	ctx, db := scenario(t, "timeout_off")
+	if err := db.SetStatementTimeout(ctx, 300*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	for _, off := range []string{"SET statement_timeout = 0", "RESET statement_timeout", "SELECT set_config('statement_timeout', '0', false)"} {
+		if err := db.Exec(ctx, off); err != nil {
+			t.Fatal(err)
+		}
+		t0 := time.Now()
+		err := db.Exec(ctx, "SELECT pg_sleep(30)")
+		var pe *Error
+		if !errors.As(err, &pe) || pe.SQLState != SQLStateQueryCanceled || !strings.Contains(pe.Message, "statement timeout") {
+			t.Fatalf("%s: err = %v, want SQLSTATE 57014 naming the statement timeout", off, err)
+		}
+		if d := time.Since(t0); d > 5*time.Second {
+			t.Errorf("%s: cancelled after %s", off, d)
+		}
+		if err := db.Exec(ctx, "SELECT pg_sleep(0.1)"); err != nil {
+			t.Errorf("%s: the session is unusable after the cancel: %v", off, err)
+		}
+	}
+	// Three statements of 0.2 s each are within three limits.
+	if err := db.ExecN(ctx, "SELECT pg_sleep(0.2); SELECT pg_sleep(0.2); SELECT pg_sleep(0.2)", 3); err != nil {
+		t.Errorf("ExecN: %v", err)
+	}
+}
+
 func TestSyntaxErrorPosition(t *testing.T) {
 	ctx, db := scenario(t, "syntax")
 	// "é" is two bytes; Position counts characters.

@@ -18,7 +18,17 @@ type Repo struct {
 // New makes an empty repository on branch main.
 func New(t testing.TB) *Repo {
 	t.Helper()
-	r := &Repo{t: t, Dir: t.TempDir()}
+	return NewIn(t, t.TempDir())
+}
+
+// NewIn makes an empty repository on branch main in dir, which outlives
+// the test.
+func NewIn(t testing.TB, dir string) *Repo {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := &Repo{t: t, Dir: dir}
 	r.Git("init", "-q", "-b", "main")
 	r.Git("config", "user.name", "breakwater test")
 	r.Git("config", "user.email", "test@example.invalid")

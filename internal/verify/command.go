@@ -302,12 +302,34 @@ func commandEnv(environ []string, dsn string) []string {
 	}
 	env := make([]string, 0, len(environ)+len(derived)+1)
 	for _, kv := range environ {
-		if k, _, _ := strings.Cut(kv, "="); !drop[k] {
+		if k, _, _ := strings.Cut(kv, "="); !drop[k] && !secret(k) {
 			env = append(env, kv)
 		}
 	}
 	env = append(env, "DATABASE_URL="+dsn)
 	return append(env, derived...)
+}
+
+// secret says a variable is one of breakwater's credentials, which the
+// command (named by the head side's config, so by the pull request) has
+// no business reading: the action's inputs (INPUT_GITHUB-TOKEN,
+// INPUT_POSTGRES-URL), the runner's tokens, breakwater's own database URL,
+// and anything named like a token, secret or password. The scenario's
+// PGPASSWORD is added back from the DSN.
+func secret(k string) bool {
+	u := strings.ToUpper(k)
+	switch {
+	case strings.HasPrefix(u, "PG"):
+		return false // commandEnv's own business
+	case strings.HasPrefix(u, "INPUT_"), strings.HasPrefix(u, "ACTIONS_"), u == "BREAKWATER_POSTGRES_URL":
+		return true
+	}
+	for _, w := range []string{"TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL"} {
+		if strings.Contains(u, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // libpqEnv derives PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE and

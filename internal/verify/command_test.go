@@ -338,7 +338,10 @@ func TestRunCommandsEnv(t *testing.T) {
 }
 
 func TestCommandEnv(t *testing.T) {
-	environ := []string{"HOME=/root", "PGHOST=/elsewhere", "PGHOSTADDR=192.0.2.1", "PGSERVICE=prod",
+	// The credentials of breakwater and the runner never reach the command
+	// the pull request names; its own settings do.
+	environ := []string{"HOME=/root", "GITHUB_TOKEN=ghs_x", "INPUT_GITHUB-TOKEN=ghs_y", "ACTIONS_ID_TOKEN_REQUEST_TOKEN=z",
+		"AWS_SECRET_ACCESS_KEY=k", "BREAKWATER_POSTGRES_URL=postgres://a:b@h/d", "DB_PASSWORD=p", "PGHOST=/elsewhere", "PGHOSTADDR=192.0.2.1", "PGSERVICE=prod",
 		"PGSSLROOTCERT=/ca.pem", "PGPASSWORD=other", "DATABASE_URL=postgres://prod/app"}
 	tests := []struct {
 		dsn  string

@@ -459,7 +459,7 @@ func apply(ctx context.Context, db *pg.DB, phase string, s *migrate.Script) (*Fa
 			b.WriteString(";\n")
 		}
 		b.WriteString("COMMIT;")
-		err := db.Exec(ctx, b.String())
+		err := db.ExecN(ctx, b.String(), len(s.Statements))
 		if err == nil {
 			return nil, nil
 		}
