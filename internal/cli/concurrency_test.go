@@ -1,13 +1,9 @@
 package cli
 
 import (
-	"bytes"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/breakwater-ci/breakwater/internal/pgtest"
@@ -25,41 +21,25 @@ func TestConcurrentChecks(t *testing.T) {
 	base := g.Commit("base")
 	g.Write("db/migrations/002_u.up.sql", "ALTER TABLE t ADD COLUMN note text;\n")
 	head := g.Commit("head")
-	cache, tmp := t.TempDir(), t.TempDir()
-	for _, d := range []string{tmp, filepath.Dir(tmp)} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
+	cache, tmp := t.TempDir(), privateTMP(t)
+	args := []string{"check", "--repo", g.Dir, "--base", base, "--head", head, "--format", "json", "--quiet"}
+	var runs [2]*childRun
+	for i := range runs {
+		runs[i] = startChild(t, args, "TMPDIR="+tmp, "XDG_CACHE_HOME="+cache)
+	}
+	var codes [2]int
+	var outs, errs [2]string
+	for i, c := range runs {
+		codes[i], errs[i] = c.wait(t)
+		outs[i] = c.stdout.String()
+	}
+	for i := range 2 {
+		if codes[i] >= ExitFailed {
+			t.Errorf("run %d: exit %d\n%s", i, codes[i], errs[i])
 		}
 	}
-	args := strings.Join([]string{"check", "--repo", g.Dir, "--base", base, "--head", head, "--format", "json", "--quiet"}, "\x1f")
-	var wg sync.WaitGroup
-	outs := make([]bytes.Buffer, 2)
-	errs := make([]bytes.Buffer, 2)
-	codes := make([]int, 2)
-	for i := range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cmd := exec.Command(os.Args[0], "-test.run=^$")
-			cmd.Env = append(os.Environ(), "BREAKWATER_INTERRUPT_CHILD="+args, "TMPDIR="+tmp, "XDG_CACHE_HOME="+cache)
-			cmd.Stdout, cmd.Stderr = &outs[i], &errs[i]
-			err := cmd.Run()
-			var exit *exec.ExitError
-			if errors.As(err, &exit) {
-				codes[i] = exit.ExitCode()
-			} else if err != nil {
-				codes[i] = -1
-			}
-		}()
-	}
-	wg.Wait()
-	for i := range 2 {
-		if codes[i] >= ExitFailed || codes[i] < 0 {
-			t.Errorf("run %d: exit %d\n%s", i, codes[i], errs[i].String())
-		}
-	}
-	if codes[0] != codes[1] || outs[0].String() != outs[1].String() {
-		t.Errorf("the runs disagree: exit %d and %d\n%s\n---\n%s", codes[0], codes[1], outs[0].String(), outs[1].String())
+	if codes[0] != codes[1] || outs[0] != outs[1] {
+		t.Errorf("the runs disagree: exit %d and %d\n%s\n---\n%s", codes[0], codes[1], outs[0], outs[1])
 	}
 	ents, err := os.ReadDir(filepath.Join(cache, "breakwater", "pg-templates"))
 	if err != nil {

@@ -1,10 +1,8 @@
 package cli
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -109,45 +107,16 @@ func TestPostmasterKilled(t *testing.T) {
 	base := g.Commit("base")
 	g.Write("db/migrations/002_slow.up.sql", "SELECT pg_sleep(60);\n")
 	head := g.Commit("head")
-	tmp := t.TempDir()
-	for _, d := range []string{tmp, filepath.Dir(tmp)} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	args := strings.Join([]string{"check", "--repo", g.Dir, "--base", base, "--head", head, "--format", "json"}, "\x1f")
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "BREAKWATER_INTERRUPT_CHILD="+args, "TMPDIR="+tmp)
-	errPipe, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stdout strings.Builder
-	cmd.Stdout = &stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(errPipe)
-	var log []string
-	for sc.Scan() {
-		log = append(log, sc.Text())
-		if strings.Contains(sc.Text(), "base migrations applied") {
-			break
-		}
-	}
-	done := make(chan struct{})
-	go func() {
-		for sc.Scan() {
-			log = append(log, sc.Text())
-		}
-		close(done)
-	}()
+	tmp := privateTMP(t)
+	c := startChild(t, []string{"check", "--repo", g.Dir, "--base", base, "--head", head, "--format", "json"}, "TMPDIR="+tmp)
+	c.waitFor("base migrations applied")
 	time.Sleep(300 * time.Millisecond)
 	// Every cluster of the child: the upgrade path's and the head-only one.
 	pids, _ := filepath.Glob(filepath.Join(tmp, "breakwater-pg-*", "data", "postmaster.pid"))
 	if len(pids) == 0 {
-		cmd.Process.Kill()
-		t.Fatalf("no postmaster.pid under %s\n%s", tmp, strings.Join(log, "\n"))
+		c.cmd.Process.Kill()
+		_, log := c.wait(t)
+		t.Fatalf("no postmaster.pid under %s\n%s", tmp, log)
 	}
 	for _, p := range pids {
 		b, err := os.ReadFile(p)
@@ -162,17 +131,15 @@ func TestPostmasterKilled(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	err = cmd.Wait()
-	<-done
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() != ExitFailed {
-		t.Errorf("exit: %v, want code %d\n%s", err, ExitFailed, strings.Join(log, "\n"))
+	code, log := c.wait(t)
+	if code != ExitFailed {
+		t.Errorf("exit %d, want %d\n%s", code, ExitFailed, log)
 	}
-	if strings.Contains(stdout.String(), `"findings"`) {
-		t.Errorf("a run whose server died printed a report: %s", stdout.String())
+	if strings.Contains(c.stdout.String(), `"findings"`) {
+		t.Errorf("a run whose server died printed a report: %s", c.stdout.String())
 	}
-	if !strings.Contains(strings.Join(log, "\n"), "could not run") {
-		t.Errorf("stderr does not say which checks could not run:\n%s", strings.Join(log, "\n"))
+	if !strings.Contains(log, "could not run") {
+		t.Errorf("stderr does not say which checks could not run:\n%s", log)
 	}
 	if left, _ := filepath.Glob(filepath.Join(tmp, "breakwater-pg-*")); len(left) > 0 {
 		t.Errorf("left behind: %v", left)

@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -31,6 +32,88 @@ func init() {
 	os.Exit(code)
 }
 
+// childRun is breakwater run by the child hook above, its stderr read
+// line by line as it comes.
+type childRun struct {
+	cmd    *exec.Cmd
+	stdout strings.Builder
+	lines  chan string
+	mu     sync.Mutex
+	log    []string
+	done   chan struct{}
+}
+
+// privateTMP is a TMPDIR for a child, so other tests' servers cannot be
+// taken for its leftovers; the postgres user must be able to reach it.
+func privateTMP(t *testing.T) string {
+	t.Helper()
+	tmp := t.TempDir()
+	for _, d := range []string{tmp, filepath.Dir(tmp)} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return tmp
+}
+
+func startChild(t *testing.T, args []string, env ...string) *childRun {
+	t.Helper()
+	c := &childRun{lines: make(chan string, 1000), done: make(chan struct{})}
+	c.cmd = exec.Command(os.Args[0], "-test.run=^$")
+	c.cmd.Env = append(append(os.Environ(), "BREAKWATER_INTERRUPT_CHILD="+strings.Join(args, "\x1f")), env...)
+	c.cmd.Stdout = &c.stdout
+	stderr, err := c.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer close(c.done)
+		defer close(c.lines)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			c.mu.Lock()
+			c.log = append(c.log, sc.Text())
+			c.mu.Unlock()
+			select {
+			case c.lines <- sc.Text():
+			default:
+			}
+		}
+	}()
+	return c
+}
+
+// waitFor blocks until the child logs a line holding text, or ends.
+func (c *childRun) waitFor(text string) {
+	for line := range c.lines {
+		if strings.Contains(line, text) {
+			return
+		}
+	}
+}
+
+// wait returns the exit code and the whole log once the child is done.
+func (c *childRun) wait(t *testing.T) (int, string) {
+	t.Helper()
+	<-c.done
+	err := c.cmd.Wait()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	log := strings.Join(c.log, "\n")
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, log
+	case errors.As(err, &exit):
+		return exit.ExitCode(), log
+	}
+	t.Fatalf("child: %v\n%s", err, log)
+	return 0, log
+}
+
 // SIGTERM in the middle of a migration ends the run as a failure (exit
 // 2, never "no findings") and leaves no server and no temp dir behind.
 func TestInterruptMidMigration(t *testing.T) {
@@ -41,51 +124,20 @@ func TestInterruptMidMigration(t *testing.T) {
 	g.Write("db/migrations/002_slow.up.sql", "SELECT pg_sleep(60);\n")
 	head := g.Commit("head")
 
-	// The child's clusters go to a temp dir of its own, so other tests'
-	// servers cannot be taken for its leftovers. The postgres user must be
-	// able to reach it.
-	tmp := t.TempDir()
-	for _, d := range []string{tmp, filepath.Dir(tmp)} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	args := strings.Join([]string{"check", "--repo", g.Dir, "--base", base, "--head", head, "--format", "json"}, "\x1f")
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "BREAKWATER_INTERRUPT_CHILD="+args, "TMPDIR="+tmp)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stdout strings.Builder
-	cmd.Stdout = &stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	tmp := privateTMP(t)
+	c := startChild(t, []string{"check", "--repo", g.Dir, "--base", base, "--head", head, "--format", "json"}, "TMPDIR="+tmp)
 	// The base migration applied means the head's pg_sleep is next.
-	sc := bufio.NewScanner(stderr)
-	var log []string
-	for sc.Scan() {
-		log = append(log, sc.Text())
-		if strings.Contains(sc.Text(), "base migrations applied") {
-			break
-		}
-	}
-	go func() {
-		for sc.Scan() {
-		}
-	}()
+	c.waitFor("base migrations applied")
 	time.Sleep(500 * time.Millisecond)
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	err = cmd.Wait()
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() != ExitFailed {
-		t.Errorf("exit: %v, want code %d\nstderr so far:\n%s\nstdout: %s", err, ExitFailed, strings.Join(log, "\n"), stdout.String())
+	code, log := c.wait(t)
+	if code != ExitFailed {
+		t.Errorf("exit %d, want %d\nstderr:\n%s\nstdout: %s", code, ExitFailed, log, c.stdout.String())
 	}
-	if strings.Contains(stdout.String(), `"findings"`) {
-		t.Errorf("an interrupted run printed a report: %s", stdout.String())
+	if strings.Contains(c.stdout.String(), `"findings"`) {
+		t.Errorf("an interrupted run printed a report: %s", c.stdout.String())
 	}
 	if left, _ := filepath.Glob(filepath.Join(tmp, "breakwater-pg-*")); len(left) > 0 {
 		t.Errorf("left behind: %v", left)
