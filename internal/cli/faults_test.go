@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/breakwater-ci/breakwater/internal/pgtest"
 	"github.com/breakwater-ci/breakwater/internal/testgit"
 )
 
@@ -101,14 +100,7 @@ func TestUnreachableDatabase(t *testing.T) {
 // The postmaster killed in the middle of the upgrade path: exit 2, no
 // report, and no process or temp dir left.
 func TestPostmasterKilled(t *testing.T) {
-	pgtest.Binaries(t)
-	g := testgit.New(t)
-	g.Write("db/migrations/001_t.up.sql", "CREATE TABLE t (id int);\n")
-	base := g.Commit("base")
-	g.Write("db/migrations/002_slow.up.sql", "SELECT pg_sleep(60);\n")
-	head := g.Commit("head")
-	tmp := privateTMP(t)
-	c := startChild(t, []string{"check", "--repo", g.Dir, "--base", base, "--head", head, "--format", "json"}, "TMPDIR="+tmp)
+	c, tmp := slowCheck(t)
 	c.waitFor("base migrations applied")
 	time.Sleep(300 * time.Millisecond)
 	// Every cluster of the child: the upgrade path's and the head-only one.

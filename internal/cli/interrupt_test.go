@@ -114,18 +114,24 @@ func (c *childRun) wait(t *testing.T) (int, string) {
 	return 0, log
 }
 
-// SIGTERM in the middle of a migration ends the run as a failure (exit
-// 2, never "no findings") and leaves no server and no temp dir behind.
-func TestInterruptMidMigration(t *testing.T) {
+// slowCheck starts a check whose new migration sleeps for a minute, in
+// a child with a TMPDIR of its own.
+func slowCheck(t *testing.T) (*childRun, string) {
+	t.Helper()
 	pgtest.Binaries(t)
 	g := testgit.New(t)
 	g.Write("db/migrations/001_t.up.sql", "CREATE TABLE t (id int);\n")
 	base := g.Commit("base")
 	g.Write("db/migrations/002_slow.up.sql", "SELECT pg_sleep(60);\n")
 	head := g.Commit("head")
-
 	tmp := privateTMP(t)
-	c := startChild(t, []string{"check", "--repo", g.Dir, "--base", base, "--head", head, "--format", "json"}, "TMPDIR="+tmp)
+	return startChild(t, []string{"check", "--repo", g.Dir, "--base", base, "--head", head, "--format", "json"}, "TMPDIR="+tmp), tmp
+}
+
+// SIGTERM in the middle of a migration ends the run as a failure (exit
+// 2, never "no findings") and leaves no server and no temp dir behind.
+func TestInterruptMidMigration(t *testing.T) {
+	c, tmp := slowCheck(t)
 	// The base migration applied means the head's pg_sleep is next.
 	c.waitFor("base migrations applied")
 	time.Sleep(500 * time.Millisecond)
