@@ -303,7 +303,7 @@ func (r *Repo) readCommitted(commit, p, mode, oid string) ([]byte, error) {
 			}
 			obj, err := r.cat.read(oid, 4096)
 			if err != nil {
-				return nil, err
+				return nil, damaged(p, commit, err)
 			}
 			target, ok := insideLink(p, string(obj.data))
 			if obj.data == nil || !ok {
@@ -320,7 +320,7 @@ func (r *Repo) readCommitted(commit, p, mode, oid string) ([]byte, error) {
 		}
 		obj, err := r.cat.read(oid, r.MaxSize)
 		if err != nil {
-			return nil, err
+			return nil, damaged(p, commit, err)
 		}
 		if obj.typ != "blob" {
 			return nil, &SkipError{orig, "not a regular file (" + obj.typ + ")"}

@@ -72,6 +72,18 @@ func startCatFile(dir string) (*catFile, error) {
 // errMissing is returned for an object name git does not have.
 var errMissing = errors.New("object missing")
 
+// damaged names the file whose object a listed tree points at but git
+// cannot read: a corrupt or missing object in the repository.
+func damaged(path, commit string, err error) error {
+	if !errors.Is(err, errMissing) {
+		return err
+	}
+	if len(commit) > 12 {
+		commit = commit[:12]
+	}
+	return fmt.Errorf("%s at %s: git cannot read its object, so the repository is damaged (git fsck says more): %w", path, commit, err)
+}
+
 // object is what cat-file says about one object. data is nil when the
 // object is larger than the cap it was read with.
 type object struct {

@@ -124,7 +124,7 @@ func (r *Repo) ReadEntries(commit string, entries []Entry, fn func(e Entry, data
 	err := r.cat.readMany(oids, r.MaxSize, func(j int, obj object, err error) error {
 		e := entries[batch[j]]
 		if err != nil {
-			return fn(e, nil, err)
+			return fn(e, nil, damaged(e.Path, commit, err))
 		}
 		if obj.typ != "blob" {
 			return fn(e, nil, &SkipError{e.Path, "not a regular file (" + obj.typ + ")"})
