@@ -181,13 +181,13 @@ func (rd *reader) verifyOn(ctx context.Context, opt Options, srv server, dirs []
 		SeedCommand: run.SeedCommand, SeedDir: run.SeedDir, SeedConfig: config.DefaultPath,
 		NoTrace: opt.Database.NoTrace, NoRoundTrip: opt.Database.NoRoundTrip, Progress: opt.Progress})
 	if err != nil {
-		return nil, fmt.Errorf("database checks: %w", err)
+		return nil, fmt.Errorf("on Postgres %d: %w", cl.Major(), err)
 	}
 	if len(run.Dirs) > 0 {
 		run.Cluster = cl
 		more, err := verify.RunCommands(ctx, run)
 		if err != nil {
-			return nil, fmt.Errorf("database checks: %w", err)
+			return nil, fmt.Errorf("on Postgres %d: %w", cl.Major(), err)
 		}
 		results = append(results, more...)
 	}
