@@ -168,6 +168,11 @@ func parsePGVersion(s string) (PGMajor, []int, bool, error) {
 		if len(parts) > 2 {
 			return 0, nil, false, fmt.Errorf("invalid Postgres version %q: since 10 a version is major.minor", s)
 		}
+		// A bound far past any release; without it, major*100 overflows
+		// into a negative PGMajor for a tag like 92270000000000000.
+		if parts[0] > 9999 {
+			return 0, nil, false, fmt.Errorf("invalid Postgres version %q: no Postgres major is that large", s)
+		}
 		return PGMajor(parts[0] * 100), parts, pre, nil
 	case len(parts) >= 2 && parts[0] > 0 && parts[1] < 100:
 		return PGMajor(parts[0]*100 + parts[1]), parts, pre, nil

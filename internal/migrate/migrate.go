@@ -39,7 +39,8 @@ type File struct {
 type Script struct {
 	File string // repository path
 	// Line is the line in File where this direction's SQL starts: 1 for a
-	// whole-file direction, the line after the marker for goose and dbmate.
+	// whole-file direction, the line after the marker for goose and dbmate
+	// (the marker's own when it ends the file without a newline).
 	Line int
 	// Offset is the byte offset of SQL in File.
 	Offset int

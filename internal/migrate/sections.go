@@ -46,6 +46,16 @@ func gooseAnnotation(line string) (string, bool) {
 	return strings.ToLower(strings.Join(strings.Fields(t[len("+goose"):]), " ")), true
 }
 
+// lineAfter is the first line of a section whose marker is line n, the
+// next line starting at offset next: n+1, but n when the marker ends the
+// file without a newline, as no line follows it for a finding to point at.
+func lineAfter(data []byte, n, next int) int {
+	if next == len(data) && !bytes.HasSuffix(data, []byte("\n")) {
+		return n
+	}
+	return n + 1
+}
+
 // span is a byte range of a file that becomes one piece of a script:
 // either text to split, or a goose StatementBegin/End block kept whole.
 type span struct {
@@ -96,7 +106,7 @@ func parseGoose(f File) (up, down *Script, err error) {
 				return fail("-- +goose Down before -- +goose Up")
 			}
 			closeSection(start)
-			cur = &section{line: n + 1, start: next}
+			cur = &section{line: lineAfter(f.Data, n, next), start: next}
 			spanStart = next
 			if cmd == "up" {
 				upSec = cur
@@ -170,7 +180,7 @@ func parseDbmate(f File) (up, down *Script, err error) {
 				}
 			}
 		}
-		sec := &section{line: n + 1, start: next}
+		sec := &section{line: lineAfter(f.Data, n, next), start: next}
 		switch {
 		case sm[1] == "up" && upSec != nil:
 			return fail("second -- migrate:up (the first is on line %d)", upSec.line-1)

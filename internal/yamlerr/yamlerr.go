@@ -21,7 +21,8 @@ var (
 // names. yaml.v3 counts lines from 1 for scanner errors but from 0 for
 // parser errors ("did not find expected …", reported at the start of the
 // enclosing block or flow collection), so those are shifted by one. An
-// unknown anchor is reported where it is first used.
+// unknown anchor is reported where it is first used. data is the file,
+// which those two need; without it (nil) the line is yaml.v3's, shifted.
 func InputError(file string, data []byte, err error) *finding.InputError {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	msg = strings.TrimPrefix(msg, "unmarshal errors:\n  ")
@@ -31,6 +32,11 @@ func InputError(file string, data []byte, err error) *finding.InputError {
 		e.Msg = msg[len(m[0]):]
 		if parserError(e.Msg) {
 			e.Line++
+		}
+		// At the end of a file without a final newline, yaml.v3 marks
+		// the line after the last one; the problem is on the last one.
+		if n := bytes.Count(data, []byte("\n")) + 1; len(data) > 0 && e.Line > n {
+			e.Line = n
 		}
 	} else if m := unknownAlias.FindStringSubmatch(msg); m != nil {
 		if i := bytes.Index(data, []byte("*"+m[1])); i >= 0 {

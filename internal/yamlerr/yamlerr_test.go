@@ -15,6 +15,7 @@ func TestInputError(t *testing.T) {
 		{"parser error is shifted to count from 1", "a:\n  - x\n - y\n", 3},
 		{"unknown anchor at its first use", "a: 1\nb: *nope\n", 2},
 		{"unclosed flow sequence: the line it opens on", "a:\n  b: [1, 2\n", 2},
+		{"end of a file without a final newline: its last line", "[", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
