@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -10,16 +9,13 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/breakwater-ci/breakwater/internal/pg"
 	"github.com/breakwater-ci/breakwater/internal/pgtest"
 	"github.com/breakwater-ci/breakwater/internal/testgit"
 )
@@ -121,7 +117,7 @@ func runAdversarial(t *testing.T, dir string) {
 	}
 	marker := markerDir(t, t.TempDir())
 	g, base, head := buildCase(t, dir, marker)
-	tmp := privateTMPDIR(t)
+	tmp := privateTMP(t)
 	trap := proxyTrap(t)
 	env := append(trap.env, "TMPDIR="+tmp)
 
@@ -265,29 +261,6 @@ func checkFindings(t *testing.T, exp advExpect, stdout string) {
 	}
 }
 
-// The child of runChild: breakwater's main, as interrupt_test.go's, which
-// then writes its peak RSS (VmHWM) to the file BREAKWATER_ADVERSARIAL_RSS
-// names. The rusage of the child would not do: it inherits the high-water
-// mark of the test binary, whose address space the child starts in.
-func init() {
-	args := os.Getenv("BREAKWATER_ADVERSARIAL_CHILD")
-	if args == "" {
-		return
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := Main(ctx, strings.Split(args, "\x1f"), os.Stdout, os.Stderr)
-	stop()
-	pg.Shutdown()
-	if status, err := os.ReadFile("/proc/self/status"); err == nil {
-		for _, line := range strings.Split(string(status), "\n") {
-			if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-				os.WriteFile(os.Getenv("BREAKWATER_ADVERSARIAL_RSS"), []byte(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB"))), 0o644)
-			}
-		}
-	}
-	os.Exit(code)
-}
-
 // childResult is one run of breakwater in a child process.
 type childResult struct {
 	code           int
@@ -304,7 +277,7 @@ func runChild(t *testing.T, timeout time.Duration, env, args []string) childResu
 	rss := filepath.Join(t.TempDir(), "rss")
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(append(os.Environ(), env...),
-		"BREAKWATER_ADVERSARIAL_CHILD="+strings.Join(args, "\x1f"), "BREAKWATER_ADVERSARIAL_RSS="+rss)
+		"BREAKWATER_TEST_CHILD="+strings.Join(args, "\x1f"), "BREAKWATER_CHILD_RSS="+rss)
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	t0 := time.Now()
@@ -327,20 +300,6 @@ func runChild(t *testing.T, timeout time.Duration, env, args []string) childResu
 		res.maxRSS, _ = strconv.ParseInt(string(b), 10, 64)
 	}
 	return res
-}
-
-// privateTMPDIR is the run's TMPDIR: its own, so what is left there is
-// the run's, and 0755 up to the root, so that the server, which runs as
-// the postgres user under root, reaches its dirs.
-func privateTMPDIR(t *testing.T) string {
-	t.Helper()
-	tmp := t.TempDir()
-	for _, d := range []string{tmp, filepath.Dir(tmp)} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return tmp
 }
 
 // markerDir is where a case's SQL may write (${MARKER}): the server's

@@ -19,16 +19,30 @@ import (
 	"github.com/breakwater-ci/breakwater/internal/testgit"
 )
 
-// interruptChild is breakwater's main, run in a child process by
-// TestInterruptMidMigration.
+// The child hook: breakwater's main, run in a child process by the
+// tests that need a process of its own (a signal, a killed server, two
+// checks at once, a memory ceiling). With BREAKWATER_CHILD_RSS set it
+// then writes its peak RSS (VmHWM) to that file: the child's rusage would
+// not do, as it inherits the high-water mark of the test binary, whose
+// address space the child starts in.
 func init() {
-	if os.Getenv("BREAKWATER_INTERRUPT_CHILD") == "" {
+	args := os.Getenv("BREAKWATER_TEST_CHILD")
+	if args == "" {
 		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := Main(ctx, strings.Split(os.Getenv("BREAKWATER_INTERRUPT_CHILD"), "\x1f"), os.Stdout, os.Stderr)
+	code := Main(ctx, strings.Split(args, "\x1f"), os.Stdout, os.Stderr)
 	stop()
 	pg.Shutdown()
+	if file := os.Getenv("BREAKWATER_CHILD_RSS"); file != "" {
+		if status, err := os.ReadFile("/proc/self/status"); err == nil {
+			for _, line := range strings.Split(string(status), "\n") {
+				if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+					os.WriteFile(file, []byte(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB"))), 0o644)
+				}
+			}
+		}
+	}
 	os.Exit(code)
 }
 
@@ -60,7 +74,7 @@ func startChild(t *testing.T, args []string, env ...string) *childRun {
 	t.Helper()
 	c := &childRun{lines: make(chan string, 1000), done: make(chan struct{})}
 	c.cmd = exec.Command(os.Args[0], "-test.run=^$")
-	c.cmd.Env = append(append(os.Environ(), "BREAKWATER_INTERRUPT_CHILD="+strings.Join(args, "\x1f")), env...)
+	c.cmd.Env = append(append(os.Environ(), "BREAKWATER_TEST_CHILD="+strings.Join(args, "\x1f")), env...)
 	c.cmd.Stdout = &c.stdout
 	stderr, err := c.cmd.StderrPipe()
 	if err != nil {
