@@ -54,11 +54,7 @@ func (rd *reader) database(ctx context.Context, opt Options, set *change.Set, ba
 		}
 		return nil, err
 	}
-	seedCommit, seedInv := set.Head, head
-	if rd.cfg.Seed.Side == "base" {
-		seedCommit, seedInv = set.Base, base
-	}
-	seed, err := rd.seedFiles(ctx, seedCommit, seedInv)
+	seed, seedCommit, err := rd.seed(ctx, set, base, head)
 	if err != nil {
 		return nil, err
 	}
@@ -322,6 +318,23 @@ func (e *noServerError) Error() string { return e.err.Error() }
 func (e *noServerError) Unwrap() error { return e.err }
 
 // seedFiles reads the seed: files of one side, in path order.
+// seed is the seed files of the side the config names, and that side's
+// commit; read once, for the database checks and the rehearsal alike.
+func (rd *reader) seed(ctx context.Context, set *change.Set, base, head *inventory) ([]migrate.File, string, error) {
+	commit, inv := set.Head, head
+	if rd.cfg.Seed.Side == "base" {
+		commit, inv = set.Base, base
+	}
+	if rd.seeds == nil {
+		files, err := rd.seedFiles(ctx, commit, inv)
+		if err != nil {
+			return nil, commit, err
+		}
+		rd.seeds = &files
+	}
+	return *rd.seeds, commit, nil
+}
+
 func (rd *reader) seedFiles(ctx context.Context, commit string, inv *inventory) ([]migrate.File, error) {
 	if len(rd.cfg.Seed.Files) == 0 {
 		return nil, nil

@@ -16,6 +16,7 @@ import (
 	"github.com/breakwater-ci/breakwater/internal/finding"
 	"github.com/breakwater-ci/breakwater/internal/imageref"
 	"github.com/breakwater-ci/breakwater/internal/manifest"
+	"github.com/breakwater-ci/breakwater/internal/migrate"
 	"github.com/breakwater-ci/breakwater/internal/report"
 )
 
@@ -59,6 +60,7 @@ type reader struct {
 	moduleCache map[string][]*fileFacts
 	read        int
 	early       *earlyStart // the database server, starting in the background
+	seeds       *[]migrate.File
 }
 
 // identity is an image reference's identity, or why it has none.

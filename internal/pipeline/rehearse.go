@@ -74,11 +74,7 @@ func (rd *reader) rehearse(ctx context.Context, opt Options, set *change.Set, ba
 	if err != nil {
 		return nil, fmt.Errorf("rehearse --to: %w", err)
 	}
-	seedCommit, seedInv := set.Head, head
-	if rd.cfg.Seed.Side == "base" {
-		seedCommit, seedInv = set.Base, base
-	}
-	seed, err := rd.seedFiles(ctx, seedCommit, seedInv)
+	seed, _, err := rd.seed(ctx, set, base, head)
 	if err != nil {
 		return nil, err
 	}
