@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -257,12 +258,7 @@ func (h *dockerHost) ip(info docker.Container) (string, error) {
 	if ip := info.Networks["bridge"]; ip != "" {
 		return ip, nil
 	}
-	names := make([]string, 0, len(info.Networks))
-	for n := range info.Networks {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(info.Networks)) {
 		if info.Networks[n] != "" {
 			return info.Networks[n], nil
 		}
@@ -285,15 +281,10 @@ func (h *dockerHost) ownNetwork(ctx context.Context) string {
 	if err != nil {
 		return ""
 	}
-	names := make([]string, 0, len(info.Networks))
-	for n := range info.Networks {
-		names = append(names, n)
+	if names := slices.Sorted(maps.Keys(info.Networks)); len(names) > 0 {
+		return names[0]
 	}
-	sort.Strings(names)
-	if len(names) == 0 {
-		return ""
-	}
-	return names[0]
+	return ""
 }
 
 func (h *dockerHost) stop(ctx context.Context, id string) error {
